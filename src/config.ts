@@ -1,0 +1,140 @@
+/**
+ * Server settings. Every setting has a default, an environment variable and a CLI flag; the flag
+ * wins over the variable. Values are checked here, at startup, so a typo fails fast with a
+ * message naming the setting and what it accepts instead of surfacing as odd behaviour later.
+ */
+import { availableParallelism } from 'node:os';
+import { resolve } from 'node:path';
+
+export interface Config {
+  host: string;
+  port: number;
+  modelsDir: string;
+  cacheUrl: string;
+  workers: number;
+  ortThreads: number;
+  maxBatchSize: number;
+  maxDelayMs: number;
+  playground: boolean;
+  logLevel: LogLevel;
+  shutdownGraceMs: number;
+  debugErrors: boolean;
+}
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+interface Setting<K extends keyof Config> {
+  key: K;
+  env: string;
+  flag: string;
+  description: string;
+  default: () => Config[K];
+  parse: (raw: string) => Config[K];
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+function integer(min: number, max: number) {
+  return (raw: string): number => {
+    if (!/^\d+$/.test(raw.trim())) throw new ConfigError(`expected a whole number from ${min} to ${max}, got "${raw}"`);
+    const value = Number(raw);
+    if (value < min || value > max) throw new ConfigError(`expected a whole number from ${min} to ${max}, got ${value}`);
+    return value;
+  };
+}
+
+function number(min: number, max: number) {
+  return (raw: string): number => {
+    const value = Number(raw);
+    if (raw.trim() === '' || !Number.isFinite(value) || value < min || value > max) {
+      throw new ConfigError(`expected a number from ${min} to ${max}, got "${raw}"`);
+    }
+    return value;
+  };
+}
+
+function boolean(raw: string): boolean {
+  const value = raw.trim().toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(value)) return true;
+  if (['0', 'false', 'no', 'off'].includes(value)) return false;
+  throw new ConfigError(`expected true or false, got "${raw}"`);
+}
+
+function nonEmpty(raw: string): string {
+  if (raw.trim() === '') throw new ConfigError('expected a non-empty value');
+  return raw.trim();
+}
+
+function cacheUrl(raw: string): string {
+  const value = raw.trim();
+  if (value === 'off' || value === 'memory://' || value.startsWith('lmdb://')) {
+    if (value === 'lmdb://') throw new ConfigError('lmdb:// needs a directory, e.g. lmdb://./data/cache');
+    return value;
+  }
+  throw new ConfigError(`expected lmdb://<directory>, memory:// or off, got "${raw}"`);
+}
+
+function logLevel(raw: string): LogLevel {
+  const value = raw.trim().toLowerCase() as LogLevel;
+  if (!LOG_LEVELS.includes(value)) throw new ConfigError(`expected one of ${LOG_LEVELS.join(', ')}, got "${raw}"`);
+  return value;
+}
+
+// The table the README's settings section documents, one row per setting.
+export const SETTINGS = [
+  { key: 'host', env: 'HOST', flag: '--host', description: 'Interface to listen on', default: () => '127.0.0.1', parse: nonEmpty },
+  { key: 'port', env: 'PORT', flag: '--port', description: 'HTTP port (0 picks a free one)', default: () => 4000, parse: integer(0, 65535) },
+  { key: 'modelsDir', env: 'MODELS_DIR', flag: '--models-dir', description: 'Model repository: one folder per model with a manifest.json', default: () => resolve('models'), parse: (raw) => resolve(nonEmpty(raw)) },
+  { key: 'cacheUrl', env: 'CACHE_URL', flag: '--cache-url', description: 'Result cache: lmdb://<dir> (on disk), memory:// or off', default: () => 'lmdb://./data/cache', parse: cacheUrl },
+  { key: 'workers', env: 'WORKERS', flag: '--workers', description: 'Inference worker threads', default: () => Math.max(1, availableParallelism()), parse: integer(1, 256) },
+  { key: 'ortThreads', env: 'ORT_THREADS', flag: '--ort-threads', description: 'ONNX Runtime intra-op threads per worker', default: () => 1, parse: integer(1, 256) },
+  { key: 'maxBatchSize', env: 'MAX_BATCH_SIZE', flag: '--max-batch-size', description: 'Largest model batch, for models whose manifest sets none', default: () => 64, parse: integer(1, 65536) },
+  { key: 'maxDelayMs', env: 'MAX_DELAY_MS', flag: '--max-delay-ms', description: 'Longest wait for a batch to fill while another batch of the model runs, for models whose manifest sets none', default: () => 2, parse: number(0, 10_000) },
+  { key: 'playground', env: 'PLAYGROUND', flag: '--playground', description: 'Serve the GraphiQL playground on GET /graphql', default: () => true, parse: boolean },
+  { key: 'logLevel', env: 'LOG_LEVEL', flag: '--log-level', description: `Log level: ${LOG_LEVELS.join(', ')}`, default: () => 'info', parse: logLevel },
+  { key: 'shutdownGraceMs', env: 'SHUTDOWN_GRACE_MS', flag: '--shutdown-grace-ms', description: 'How long SIGTERM waits for in-flight requests before exiting', default: () => 10_000, parse: integer(0, 600_000) },
+  { key: 'debugErrors', env: 'DEBUG_ERRORS', flag: '--debug-errors', description: 'Include stack traces in GraphQL error responses (never in production)', default: () => false, parse: boolean },
+] as const satisfies readonly Setting<keyof Config>[];
+
+export function helpText(): string {
+  const rows = SETTINGS.map((s) => `  ${`${s.flag} <value>`.padEnd(28)} ${s.env.padEnd(18)} ${s.description} (default: ${String(s.default())})`);
+  return ['Usage: npm start -- [options]', '', '  flag                         env variable       meaning', ...rows, '  --help                       print this text'].join('\n');
+}
+
+/**
+ * Reads the settings from CLI arguments (`--port 4001` or `--port=4001`) over environment
+ * variables over defaults. Throws ConfigError naming the setting on the first bad value.
+ */
+export function loadConfig(argv: readonly string[] = [], env: NodeJS.ProcessEnv = process.env): Config {
+  const fromFlags = new Map<string, string>();
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const eq = arg.indexOf('=');
+    const flag = eq === -1 ? arg : arg.slice(0, eq);
+    if (!SETTINGS.some((s) => s.flag === flag)) {
+      throw new ConfigError(`unknown option "${arg}"; run with --help for the list`);
+    }
+    const value = eq === -1 ? argv[++i] : arg.slice(eq + 1);
+    if (value === undefined) throw new ConfigError(`${flag} needs a value`);
+    fromFlags.set(flag, value);
+  }
+
+  const config: Record<string, unknown> = {};
+  for (const setting of SETTINGS) {
+    const raw = fromFlags.get(setting.flag) ?? env[setting.env];
+    if (raw === undefined) {
+      config[setting.key] = setting.default();
+      continue;
+    }
+    try {
+      config[setting.key] = setting.parse(raw);
+    } catch (error) {
+      const source = fromFlags.has(setting.flag) ? setting.flag : setting.env;
+      throw new ConfigError(`invalid ${source}: ${(error as Error).message}`);
+    }
+  }
+  return config as unknown as Config;
+}

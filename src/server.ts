@@ -1,0 +1,114 @@
+/**
+ * Assembles a PredictQL server from its parts and runs it:
+ *   model repository -> registry, worker pool, result cache -> GraphQL (Apollo on Express).
+ * The HTTP port opens before the models finish loading, so /healthz answers at once and /readyz
+ * tells an orchestrator when to send traffic.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { expressMiddleware } from '@as-integrations/express5';
+import express from 'express';
+import type { Logger } from 'pino';
+import { createPredictionCache } from './cache/prediction-cache.ts';
+import type { Config } from './config.ts';
+import { modelHandle } from './engine/batcher.ts';
+import { InferencePool } from './engine/pool.ts';
+import type { RequestContext } from './graphql/context.ts';
+import { formatError } from './graphql/format-error.ts';
+import { resolvers } from './graphql/resolvers.ts';
+import { loadTypeDefs } from './graphql/type-defs.ts';
+import { healthRouter } from './http/health.ts';
+import { playgroundRouter } from './http/playground.ts';
+import { Metrics } from './metrics.ts';
+import { ModelRegistry } from './models/registry.ts';
+import { readRepository } from './models/repository.ts';
+import { Predictions } from './predict/predictions.ts';
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  /** Resolves once every model is loaded in every worker; rejects if one fails to load. */
+  ready: Promise<void>;
+  /** Stops accepting, lets in-flight requests finish, then frees workers and the cache. */
+  close(): Promise<void>;
+}
+
+export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
+  const models = await readRepository(config.modelsDir, { maxBatchSize: config.maxBatchSize, maxDelayMs: config.maxDelayMs });
+  const registry = new ModelRegistry(models);
+  const cache = createPredictionCache(config.cacheUrl, logger);
+  const pool = new InferencePool({ workers: config.workers, ortThreads: config.ortThreads });
+  const metrics = new Metrics();
+  const predictions = new Predictions(registry, pool, cache, metrics);
+
+  const app = express();
+  app.disable('x-powered-by');
+  const httpServer = createServer(app);
+  const apollo = new ApolloServer<RequestContext>({
+    typeDefs: loadTypeDefs(),
+    resolvers,
+    introspection: config.playground,
+    formatError,
+    includeStacktraceInErrorResponses: config.debugErrors,
+    plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginLandingPageDisabled()],
+  });
+  await apollo.start();
+
+  let shuttingDown = false;
+  app.use(healthRouter(registry, () => shuttingDown));
+  app.get('/metrics', async (_req, res) => {
+    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
+  if (config.playground) app.use(playgroundRouter('/graphql'));
+  app.use(
+    '/graphql',
+    express.json({ limit: '10mb' }),
+    expressMiddleware(apollo, {
+      context: async () => ({ registry, predictions: predictions.forRequest() }),
+    }),
+  );
+
+  await listen(httpServer, config.host, config.port);
+  const { port } = httpServer.address() as AddressInfo;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  const url = `http://${host}:${port}`;
+  logger.info({ url, models: models.map((m) => m.id), cache: cache.description, workers: pool.size }, 'listening');
+
+  const ready = (async () => {
+    for (const model of models) {
+      const loadTimeMs = await pool.loadEverywhere(modelHandle(model), Float32Array.from(model.manifest.sample));
+      model.status = { loaded: true, loadTimeMs };
+      metrics.modelLoadSeconds.observe({ model: model.name }, loadTimeMs / 1000);
+      logger.info({ model: model.id, loadTimeMs: Math.round(loadTimeMs * 10) / 10, workers: pool.size }, 'model loaded');
+    }
+    logger.info('ready');
+  })();
+
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      shuttingDown = true;
+      await apollo.stop();
+      await ready.catch(() => undefined);
+      await pool.close();
+      await cache.close();
+      logger.info('stopped');
+    })();
+    return closing;
+  };
+
+  return { url, port, ready, close };
+}
+
+function listen(server: Server, host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
