@@ -1,0 +1,87 @@
+/** Settings: defaults, environment and flags, and clear refusals of bad values at startup. */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { rmSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { describe, it } from 'node:test';
+import { ConfigError, loadConfig, SETTINGS } from '../src/config.ts';
+import { tempDir } from './helpers/server.ts';
+
+describe('loadConfig', () => {
+  it('has a default for every setting', () => {
+    const config = loadConfig([], {});
+    assert.equal(config.port, 4000);
+    assert.equal(config.host, '127.0.0.1');
+    assert.equal(config.cacheUrl, 'lmdb://./data/cache');
+    assert.equal(config.playground, true);
+    assert.equal(config.ortThreads, 1);
+    assert.ok(config.workers >= 1);
+    assert.equal(Object.keys(config).length, SETTINGS.length);
+  });
+
+  it('reads environment variables, and flags over them', () => {
+    const env = { PORT: '5000', WORKERS: '3', PLAYGROUND: 'off', CACHE_URL: 'memory://' };
+    const config = loadConfig(['--port', '6000', '--max-delay-ms=0.5'], env);
+    assert.equal(config.port, 6000);
+    assert.equal(config.workers, 3);
+    assert.equal(config.playground, false);
+    assert.equal(config.cacheUrl, 'memory://');
+    assert.equal(config.maxDelayMs, 0.5);
+  });
+
+  it('refuses bad values, naming the setting and what it accepts', () => {
+    const cases: Array<[string[], Record<string, string>, RegExp]> = [
+      [[], { PORT: 'abc' }, /invalid PORT: expected a whole number from 0 to 65535, got "abc"/],
+      [['--port', '70000'], {}, /invalid --port: expected a whole number from 0 to 65535, got 70000/],
+      [[], { WORKERS: '0' }, /invalid WORKERS: expected a whole number from 1 to 256/],
+      [[], { PLAYGROUND: 'maybe' }, /invalid PLAYGROUND: expected true or false/],
+      [[], { CACHE_URL: 'redis2://x' }, /invalid CACHE_URL: expected lmdb:\/\/<directory>, memory:\/\/ or off/],
+      [[], { LOG_LEVEL: 'loud' }, /invalid LOG_LEVEL: expected one of fatal, error/],
+      [['--nope', '1'], {}, /unknown option "--nope"/],
+      [['--port'], {}, /--port needs a value/],
+    ];
+    for (const [argv, env, message] of cases) {
+      assert.throws(() => loadConfig(argv, env), (error: Error) => error instanceof ConfigError && message.test(error.message), `${argv} ${JSON.stringify(env)}`);
+    }
+  });
+});
+
+describe('npm start (src/main.ts)', () => {
+  it('exits 2 with a clear message on a bad setting', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', '--workers', 'many'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    const [code] = await once(child, 'exit');
+    assert.equal(code, 2);
+    assert.match(stderr, /predictql: invalid --workers: expected a whole number from 1 to 256, got "many"/);
+  });
+
+  it('starts, answers, and exits 0 on SIGTERM', async () => {
+    const cacheDir = tempDir();
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', '--port', '0', '--cache-url', `lmdb://${cacheDir}`], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    try {
+      const lines = createInterface({ input: child.stdout });
+      let url = '';
+      for await (const line of lines) {
+        const entry = JSON.parse(line) as { msg: string; url?: string };
+        if (entry.msg === 'listening') url = entry.url!;
+        if (entry.msg === 'ready') break;
+      }
+      const res = await fetch(`${url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: '{ predict(model: "iris", input: {features: [5.1, 3.5, 1.4, 0.2]}) { ... on Classification { label } } }' }),
+      });
+      assert.deepEqual(await res.json(), { data: { predict: { label: 'setosa' } } });
+      child.kill('SIGTERM');
+      const [code] = await once(child, 'exit');
+      assert.equal(code, 0);
+    } finally {
+      child.kill('SIGKILL');
+      rmSync(cacheDir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,82 @@
+/**
+ * Starts a real PredictQL server for a test: in this process, on a free port, with its own
+ * cache directory, queried over HTTP like any client would.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig, type Config } from '../../src/config.ts';
+import { createLogger } from '../../src/logger.ts';
+import { startServer, type RunningServer } from '../../src/server.ts';
+
+export interface GraphQLResponse<T = any> {
+  status: number;
+  data?: T;
+  errors?: Array<{ message: string; path?: string[]; extensions?: { code?: string } }>;
+}
+
+export interface TestServer extends RunningServer {
+  config: Config;
+  graphql<T = any>(query: string, variables?: Record<string, unknown>): Promise<GraphQLResponse<T>>;
+  get(path: string, headers?: Record<string, string>): Promise<Response>;
+  /** The value of a Prometheus sample at /metrics, e.g. metric('predictql_batch_size_count', { model: 'iris' }). */
+  metric(name: string, labels?: Record<string, string>): Promise<number>;
+}
+
+export function tempDir(prefix = 'predictql-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export async function startTestServer(overrides: Record<string, string> = {}): Promise<TestServer> {
+  const env: Record<string, string> = {
+    PORT: '0',
+    LOG_LEVEL: 'warn',
+    WORKERS: '2',
+    ...overrides,
+  };
+  let ownCacheDir: string | undefined;
+  if (!env.CACHE_URL) {
+    ownCacheDir = tempDir('predictql-cache-');
+    env.CACHE_URL = `lmdb://${ownCacheDir}`;
+  }
+  const config = loadConfig([], env);
+  const server = await startServer(config, createLogger(config.logLevel));
+  await server.ready;
+  return {
+    ...server,
+    config,
+    async close() {
+      await server.close();
+      if (ownCacheDir) rmSync(ownCacheDir, { recursive: true, force: true });
+    },
+    async graphql(query, variables) {
+      const response = await fetch(`${server.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query, variables }),
+      });
+      // graphql-js builds results with null prototypes; a JSON round trip makes them plain.
+      const body = (await response.json()) as Omit<GraphQLResponse, 'status'>;
+      return { status: response.status, ...body };
+    },
+    get(path, headers = {}) {
+      return fetch(`${server.url}${path}`, { headers });
+    },
+    async metric(name, labels = {}) {
+      const text = await (await fetch(`${server.url}/metrics`)).text();
+      const wanted = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
+      for (const line of text.split('\n')) {
+        if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
+        if (wanted.every((pair) => line.includes(pair))) return Number(line.slice(line.lastIndexOf(' ') + 1));
+      }
+      return 0;
+    },
+  };
+}
+
+export const IRIS_QUERY = `query ($features: [Float!]!) {
+  predict(model: "iris", input: { features: $features }) {
+    cached
+    ... on Classification { label score classes { label score } }
+  }
+}`;

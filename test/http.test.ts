@@ -1,0 +1,68 @@
+/** The HTTP surface around /graphql: probes, metrics and the offline playground. */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { startTestServer, type TestServer } from './helpers/server.ts';
+
+describe('http', () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startTestServer();
+  });
+  after(() => server.close());
+
+  it('answers /healthz and /readyz once models are loaded', async () => {
+    const health = await server.get('/healthz');
+    assert.equal(health.status, 200);
+    assert.deepEqual(await health.json(), { status: 'ok' });
+    const ready = await server.get('/readyz');
+    assert.equal(ready.status, 200);
+    const body = (await ready.json()) as { status: string; models: Record<string, { loaded: boolean }> };
+    assert.equal(body.status, 'ready');
+    assert.equal(body.models.iris?.loaded, true);
+  });
+
+  it('serves the GraphiQL playground from this server only, with nothing from outside', async () => {
+    const page = await server.get('/graphql', { accept: 'text/html' });
+    assert.equal(page.status, 200);
+    assert.match(page.headers.get('content-type') ?? '', /text\/html/);
+    const html = await page.text();
+    assert.match(html, /GraphiQL/);
+    assert.doesNotMatch(html, /https?:\/\//, 'the page references no other host');
+    const assets = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]!);
+    assert.deepEqual(assets.sort(), ['/playground/graphiql.css', '/playground/graphiql.js', '/playground/react-dom.js', '/playground/react.js']);
+    for (const asset of assets) {
+      const res = await server.get(asset);
+      assert.equal(res.status, 200, asset);
+      const text = await res.text();
+      assert.ok(text.length > 1000, `${asset} has content`);
+    }
+    // A GraphQL GET request (not a browser page load) still reaches Apollo.
+    const query = await server.get(`/graphql?query=${encodeURIComponent('{ models { name } }')}`, { 'apollo-require-preflight': 'true' });
+    assert.deepEqual(await query.json(), { data: { models: [{ name: 'iris' }] } });
+  });
+
+  it('exposes Prometheus metrics with prediction counts', async () => {
+    await server.graphql(`{ predict(model: "iris", input: {features: [5.0, 3.6, 1.4, 0.2]}) { cached } }`);
+    const res = await server.get('/metrics');
+    assert.equal(res.status, 200);
+    const text = await res.text();
+    assert.match(text, /predictql_predictions_total\{model="iris",outcome="ok",cached="false"\} \d+/);
+    assert.match(text, /predictql_batch_size_bucket/);
+    assert.match(text, /predictql_model_load_seconds_count\{model="iris"\} 1/);
+  });
+});
+
+describe('playground off', () => {
+  it('does not serve the IDE and refuses introspection', async () => {
+    const server = await startTestServer({ PLAYGROUND: 'false' });
+    try {
+      const page = await server.get('/graphql', { accept: 'text/html' });
+      assert.doesNotMatch(await page.text(), /GraphiQL/);
+      const res = await server.graphql('{ __schema { queryType { name } } }');
+      assert.equal(res.errors?.[0]?.extensions?.code, 'GRAPHQL_VALIDATION_FAILED');
+      assert.match(res.errors![0]!.message, /introspection/i);
+    } finally {
+      await server.close();
+    }
+  });
+});
