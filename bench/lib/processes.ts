@@ -1,0 +1,64 @@
+/**
+ * Starts the servers under test as child processes, so the load generator (this process) and
+ * each server have their own event loop, as a real client and server would.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+
+export interface ServerProcess {
+  url: string;
+  child: ChildProcess;
+  /** Reads one sample from the server's /metrics (the first line whose name ends with `suffix`). */
+  metric(suffix: string, labels?: Record<string, string>): Promise<number>;
+  stop(): Promise<void>;
+}
+
+/** Spawns `node --import tsx <script> ...args` and waits for its `ready` log line. */
+export async function startServerProcess(script: string, args: string[], env: Record<string, string> = {}): Promise<ServerProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', script, '--port', '0', ...args], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, LOG_LEVEL: 'info', ...env },
+  });
+  const lines = createInterface({ input: child.stdout! });
+  let url = '';
+  const exited = once(child, 'exit').then(([code]) => {
+    throw new Error(`${script} exited with code ${code} before it was ready`);
+  });
+  const ready = (async () => {
+    for await (const line of lines) {
+      let entry: { msg?: string; url?: string };
+      try {
+        entry = JSON.parse(line);
+      } catch {
+        continue;
+      }
+      if (entry.msg === 'listening') url = entry.url!;
+      if (entry.msg === 'ready') return;
+    }
+  })();
+  await Promise.race([ready, exited]);
+  exited.catch(() => undefined);
+  // Keep draining the logs so the child never blocks on a full pipe.
+  lines.on('line', () => undefined);
+
+  return {
+    url,
+    child,
+    async metric(suffix, labels = {}) {
+      const text = await (await fetch(`${url}/metrics`)).text();
+      const wanted = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
+      for (const line of text.split('\n')) {
+        if (line.startsWith('#')) continue;
+        const name = line.split(/[{ ]/)[0]!;
+        if (name.endsWith(suffix) && wanted.every((w) => line.includes(w))) return Number(line.slice(line.lastIndexOf(' ') + 1));
+      }
+      return Number.NaN;
+    },
+    async stop() {
+      if (child.exitCode !== null) return;
+      child.kill('SIGTERM');
+      await once(child, 'exit');
+    },
+  };
+}
