@@ -53,6 +53,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     introspection: config.playground,
     formatError,
     includeStacktraceInErrorResponses: config.debugErrors,
+    // main.ts owns the signals: it drains the whole server, not only Apollo.
+    stopOnTerminationSignals: false,
     plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginLandingPageDisabled()],
   });
   await apollo.start();
