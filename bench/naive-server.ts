@@ -16,7 +16,8 @@ import * as ort from 'onnxruntime-node';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { loadTypeDefs } from '../src/graphql/type-defs.ts';
 import { readRepository } from '../src/models/repository.ts';
-import { rankClasses, topIndex, type ClassificationResult } from '../src/predict/prediction.ts';
+import { resolvers } from '../src/graphql/resolvers.ts';
+import type { PredictionResult } from '../src/predict/prediction.ts';
 
 const { values } = parseArgs({ options: { port: { type: 'string', default: '0' }, model: { type: 'string', default: 'iris' }, 'ort-threads': { type: 'string', default: '0' } } });
 const models = await readRepository('models', { maxBatchSize: 1, maxDelayMs: 0 });
@@ -34,19 +35,16 @@ const apollo = new ApolloServer({
   typeDefs: loadTypeDefs(),
   resolvers: {
     Query: {
-      predict: async (_: unknown, args: { input: { features: number[] } }): Promise<ClassificationResult> => {
+      predict: async (_: unknown, args: { input: { features: number[] } }): Promise<PredictionResult> => {
         const input = new ort.Tensor('float32', Float32Array.from(args.input.features), [1, features.length]);
         const outputs = await session.run({ [inputName]: input }, [outputName]);
-        return { kind: 'classification', model, cached: false, probabilities: outputs[outputName]!.data as Float32Array };
+        return { model, cached: false, item: { kind: 'classification', probabilities: outputs[outputName]!.data as Float32Array } };
       },
     },
-    Prediction: { __resolveType: () => 'Classification' },
-    Classification: {
-      label: (r: ClassificationResult) => r.model.manifest.labels[topIndex(r.probabilities)],
-      score: (r: ClassificationResult) => r.probabilities[topIndex(r.probabilities)],
-      classes: (r: ClassificationResult, { top }: { top?: number }) => rankClasses(r, top),
-    },
-  },
+    // The same field resolvers as PredictionQL's, so both servers do the same work per field.
+    Prediction: resolvers.Prediction,
+    Classification: resolvers.Classification,
+  } as never,
 });
 await apollo.start();
 const app = express();

@@ -15,6 +15,8 @@ export interface Config {
   ortThreads: number;
   maxBatchSize: number;
   maxDelayMs: number;
+  maxQueue: number;
+  deadlineMs: number;
   playground: boolean;
   logLevel: LogLevel;
   shutdownGraceMs: number;
@@ -93,6 +95,8 @@ export const SETTINGS = [
   { key: 'ortThreads', env: 'ORT_THREADS', flag: '--ort-threads', description: 'ONNX Runtime intra-op threads per worker', default: () => 1, parse: integer(1, 256) },
   { key: 'maxBatchSize', env: 'MAX_BATCH_SIZE', flag: '--max-batch-size', description: 'Largest model batch, for models whose manifest sets none', default: () => 64, parse: integer(1, 65536) },
   { key: 'maxDelayMs', env: 'MAX_DELAY_MS', flag: '--max-delay-ms', description: 'Longest wait for a batch to fill while another batch of the model runs, for models whose manifest sets none', default: () => 2, parse: number(0, 10_000) },
+  { key: 'maxQueue', env: 'MAX_QUEUE', flag: '--max-queue', description: 'Inputs that may wait in one model queue before new ones are refused with OVERLOADED, for models whose manifest sets none', default: () => 1024, parse: integer(1, 10_000_000) },
+  { key: 'deadlineMs', env: 'DEADLINE_MS', flag: '--deadline-ms', description: 'Deadline of a prediction, queue time included, when the request sets none', default: () => 30_000, parse: integer(1, 600_000) },
   { key: 'playground', env: 'PLAYGROUND', flag: '--playground', description: 'Serve the GraphiQL playground on GET /graphql', default: () => true, parse: boolean },
   { key: 'logLevel', env: 'LOG_LEVEL', flag: '--log-level', description: `Log level: ${LOG_LEVELS.join(', ')}`, default: () => 'info', parse: logLevel },
   { key: 'shutdownGraceMs', env: 'SHUTDOWN_GRACE_MS', flag: '--shutdown-grace-ms', description: 'How long SIGTERM waits for in-flight requests before exiting', default: () => 10_000, parse: integer(0, 600_000) },

@@ -2,7 +2,10 @@
  * Prometheus metrics, scraped at GET /metrics. One registry per server instance, so two servers
  * in one process (as in tests) keep separate counts.
  */
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { PhaseTimings } from './engine/tasks.ts';
+
+const SECONDS_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
 export class Metrics {
   readonly registry = new Registry();
@@ -22,11 +25,40 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  readonly inferenceSeconds = new Histogram({
-    name: 'predictql_inference_seconds',
-    help: 'Time of one batch inside ONNX Runtime (session.run), in seconds',
+  readonly queueSeconds = new Histogram({
+    name: 'predictql_queue_seconds',
+    help: 'Time an input waited in its model queue before its batch went to a worker, in seconds',
     labelNames: ['model'] as const,
-    buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+    buckets: SECONDS_BUCKETS,
+    registers: [this.registry],
+  });
+
+  readonly phaseSeconds = new Histogram({
+    name: 'predictql_batch_phase_seconds',
+    help: 'Time of one batch in each worker phase (preprocess, inference, postprocess), in seconds',
+    labelNames: ['model', 'phase'] as const,
+    buckets: SECONDS_BUCKETS,
+    registers: [this.registry],
+  });
+
+  readonly rejected = new Counter({
+    name: 'predictql_rejected_total',
+    help: 'Inputs refused before queueing, by model and reason (OVERLOADED)',
+    labelNames: ['model', 'reason'] as const,
+    registers: [this.registry],
+  });
+
+  readonly dropped = new Counter({
+    name: 'predictql_dropped_total',
+    help: 'Queued inputs dropped before they ran because every request waiting for them left, by reason (DEADLINE_EXCEEDED, CANCELLED)',
+    labelNames: ['model', 'reason'] as const,
+    registers: [this.registry],
+  });
+
+  readonly queueDepth = new Gauge({
+    name: 'predictql_queue_depth',
+    help: 'Inputs waiting in each model queue',
+    labelNames: ['model'] as const,
     registers: [this.registry],
   });
 
@@ -40,5 +72,11 @@ export class Metrics {
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'predictql_' });
+  }
+
+  observeBatch(model: string, timings: PhaseTimings): void {
+    this.phaseSeconds.observe({ model, phase: 'preprocess' }, timings.preprocessMs / 1000);
+    this.phaseSeconds.observe({ model, phase: 'inference' }, timings.inferenceMs / 1000);
+    this.phaseSeconds.observe({ model, phase: 'postprocess' }, timings.postprocessMs / 1000);
   }
 }

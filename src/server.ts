@@ -14,15 +14,18 @@ import express from 'express';
 import type { Logger } from 'pino';
 import { createPredictionCache } from './cache/prediction-cache.ts';
 import type { Config } from './config.ts';
-import { modelHandle } from './engine/batcher.ts';
+import { Dispatcher } from './engine/dispatcher.ts';
 import { InferencePool } from './engine/pool.ts';
 import type { RequestContext } from './graphql/context.ts';
+import { cancelled } from './graphql/errors.ts';
 import { formatError } from './graphql/format-error.ts';
+import { httpStatusPlugin } from './graphql/plugins/http-status.ts';
 import { resolvers } from './graphql/resolvers.ts';
 import { loadTypeDefs } from './graphql/type-defs.ts';
 import { healthRouter } from './http/health.ts';
 import { playgroundRouter } from './http/playground.ts';
 import { Metrics } from './metrics.ts';
+import { modelHandle } from './models/handle.ts';
 import { ModelRegistry } from './models/registry.ts';
 import { readRepository } from './models/repository.ts';
 import { Predictions } from './predict/predictions.ts';
@@ -41,8 +44,10 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const registry = new ModelRegistry(models);
   const cache = createPredictionCache(config.cacheUrl, logger);
   const pool = new InferencePool({ workers: config.workers, ortThreads: config.ortThreads });
+  pool.on('workerError', (error: Error) => logger.error({ err: error }, 'an idle inference worker failed; it was replaced'));
+  const dispatcher = new Dispatcher(pool.size);
   const metrics = new Metrics();
-  const predictions = new Predictions(registry, pool, cache, metrics);
+  const predictions = new Predictions(registry, pool, dispatcher, cache, metrics, { deadlineMs: config.deadlineMs, maxQueue: config.maxQueue });
 
   const app = express();
   app.disable('x-powered-by');
@@ -55,7 +60,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     includeStacktraceInErrorResponses: config.debugErrors,
     // main.ts owns the signals: it drains the whole server, not only Apollo.
     stopOnTerminationSignals: false,
-    plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginLandingPageDisabled()],
+    plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginLandingPageDisabled(), httpStatusPlugin()],
   });
   await apollo.start();
 
@@ -69,7 +74,14 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     '/graphql',
     express.json({ limit: '10mb' }),
     expressMiddleware(apollo, {
-      context: async () => ({ registry, predictions: predictions.forRequest() }),
+      context: async ({ res }) => {
+        // A client that disconnects before its answer has its queued inputs dropped.
+        const disconnect = new AbortController();
+        res.once('close', () => {
+          if (!res.writableFinished) disconnect.abort(cancelled());
+        });
+        return { registry, predictions: predictions.forRequest(disconnect.signal) };
+      },
     }),
   );
 
@@ -81,10 +93,10 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
 
   const ready = (async () => {
     for (const model of models) {
-      const loadTimeMs = await pool.loadEverywhere(modelHandle(model), Float32Array.from(model.manifest.sample));
-      model.status = { loaded: true, loadTimeMs };
-      metrics.modelLoadSeconds.observe({ model: model.name }, loadTimeMs / 1000);
-      logger.info({ model: model.id, loadTimeMs: Math.round(loadTimeMs * 10) / 10, workers: pool.size }, 'model loaded');
+      const report = await pool.loadEverywhere(modelHandle(model), { kind: 'features', values: Float32Array.from(model.manifest.sample) });
+      model.status = { loaded: true, loadTimeMs: report.loadTimeMs, memoryBytes: report.memoryBytes };
+      metrics.modelLoadSeconds.observe({ model: model.name }, report.loadTimeMs / 1000);
+      logger.info({ model: model.id, loadTimeMs: Math.round(report.loadTimeMs * 10) / 10, memoryBytes: report.memoryBytes, workers: pool.size }, 'model loaded');
     }
     logger.info('ready');
   })();

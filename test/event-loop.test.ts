@@ -22,7 +22,7 @@ describe('event loop', () => {
   });
 
   it('keeps a timer ticking while a worker runs a long batch', async () => {
-    const inferenceBefore = await server.metric('predictql_inference_seconds_sum', { model: 'slow' });
+    const inferenceBefore = await server.metric('predictql_batch_phase_seconds_sum', { model: 'slow', phase: 'inference' });
     let ticks = 0;
     const timer = setInterval(() => ticks++, 5);
     const inputs = Array.from({ length: 64 }, (_, i) => ({ features: [i, 1, 2, 3] }));
@@ -30,7 +30,7 @@ describe('event loop', () => {
     clearInterval(timer);
     assert.equal(res.errors, undefined);
     assert.equal(res.data.predictMany.length, 64);
-    const inferenceMs = ((await server.metric('predictql_inference_seconds_sum', { model: 'slow' })) - inferenceBefore) * 1000;
+    const inferenceMs = ((await server.metric('predictql_batch_phase_seconds_sum', { model: 'slow', phase: 'inference' })) - inferenceBefore) * 1000;
     // The worker was busy for inferenceMs; a 5 ms timer on a free loop fires about
     // inferenceMs / 5 times meanwhile, and at most once or twice if the run blocked the loop.
     assert.ok(inferenceMs > 100, `the slow model ran for ${inferenceMs.toFixed(0)} ms`);

@@ -10,7 +10,9 @@ import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Keyv } from 'keyv';
 import type { Logger } from 'pino';
+import type { ItemResult } from '../engine/tasks.ts';
 import { KeyvLmdbStore } from './lmdb-store.ts';
+import { decodeResult, encodeResult } from './result-codec.ts';
 
 export class PredictionCache {
   private readonly pendingWrites = new Set<Promise<unknown>>();
@@ -27,24 +29,24 @@ export class PredictionCache {
     return this.keyv !== null;
   }
 
-  /** The cached outputs for each key, undefined where there is none or the store failed. */
-  async getMany(keys: readonly string[]): Promise<Array<Float32Array | undefined>> {
+  /** The cached answer for each key, undefined where there is none or the store failed. */
+  async getMany(keys: readonly string[]): Promise<Array<ItemResult | undefined>> {
     if (!this.keyv || keys.length === 0) return keys.map(() => undefined);
     try {
       const values = await this.keyv.getMany<Uint8Array>([...keys]);
       this.recovered();
-      return values.map((value) => (value instanceof Uint8Array ? decodeOutputs(value) : undefined));
+      return values.map((value) => (value instanceof Uint8Array ? decodeResult(value) : undefined));
     } catch (error) {
       this.failed('read', error);
       return keys.map(() => undefined);
     }
   }
 
-  /** Stores outputs without making the caller wait; close() waits for what is still pending. */
-  set(key: string, outputs: Float32Array): void {
+  /** Stores an answer without making the caller wait; close() waits for what is still pending. */
+  set(key: string, result: ItemResult): void {
     if (!this.keyv) return;
     const write = this.keyv
-      .set(key, encodeOutputs(outputs))
+      .set(key, encodeResult(result))
       .then(() => this.recovered())
       .catch((error: unknown) => this.failed('write', error))
       .finally(() => this.pendingWrites.delete(write));
@@ -66,15 +68,6 @@ export class PredictionCache {
     if (this.failing) this.logger.info({ cache: this.description }, 'result cache recovered');
     this.failing = false;
   }
-}
-
-export function encodeOutputs(outputs: Float32Array): Uint8Array {
-  return new Uint8Array(outputs.buffer, outputs.byteOffset, outputs.byteLength).slice();
-}
-
-export function decodeOutputs(bytes: Uint8Array): Float32Array {
-  // Copy into a fresh, aligned buffer: a stored Buffer may start at any byte offset.
-  return new Float32Array(bytes.slice().buffer);
 }
 
 /** Builds the cache a CACHE_URL names: lmdb://<dir>, memory:// or off. */

@@ -1,75 +1,161 @@
 /**
- * The process-wide batcher of one model version: every prediction that missed the cache, from
- * every concurrent request, goes through one DataLoader, which merges them into model batches
- * of at most maxBatchSize rows.
+ * The process-wide batcher of one model version. Every input that missed the cache, from every
+ * concurrent request, is queued here; a DataLoader collects them into model batches of at most
+ * maxBatchSize inputs, and the Dispatcher admits batches to the worker pool as workers free up.
+ *
+ * When a batch goes (the policy `bench/` measures):
+ * - No batch of this model is running and a worker is free: at the end of the current tick
+ *   (setImmediate), so a burst of resolvers lands in one batch and a lone request never waits
+ *   for a window.
+ * - Otherwise the batch stays open for up to maxDelayMs to fill, then joins the Dispatcher's
+ *   queue, where it keeps filling until a worker is free.
+ * - A full batch goes at once.
+ *
+ * The queue is bounded: past maxQueue waiting inputs, new ones are refused with OVERLOADED
+ * instead of waiting without limit. Inputs whose requests all left (deadline passed, client
+ * gone) are dropped before they run.
  */
 import DataLoader from 'dataloader';
-import { GraphQLError } from 'graphql';
-import { ErrorCode } from '../graphql/errors.ts';
+import { codeOf, inferenceFailed, itemFailed, overloaded, workerCrashed } from '../graphql/errors.ts';
 import type { Metrics } from '../metrics.ts';
-import type { ServedModel } from '../models/served-model.ts';
-import type { InferencePool } from './pool.ts';
-import type { ModelHandle } from './tasks.ts';
+import type { Dispatcher } from './dispatcher.ts';
+import { Job, type ComputedItem } from './job.ts';
+import { WorkerCrashedError, type InferencePool } from './pool.ts';
+import type { ModelHandle, Payload } from './tasks.ts';
 
-export function modelHandle(model: ServedModel): ModelHandle {
-  return {
-    id: model.id,
-    filePath: model.filePath,
-    inputTensor: model.manifest.input.tensor,
-    featureCount: model.manifest.input.features.length,
-    probabilitiesOutput: model.manifest.output.probabilities,
-    labelCount: model.manifest.labels.length,
-  };
+export interface BatchPolicy {
+  maxBatchSize: number;
+  maxDelayMs: number;
+  /** Inputs that may wait for a batch; more are refused with OVERLOADED. */
+  maxQueue: number;
+}
+
+interface OpenBatch {
+  dispatch: () => void;
+  size: number;
+  submitted: boolean;
+  timer?: NodeJS.Timeout;
 }
 
 export class ModelBatcher {
-  private readonly handle: ModelHandle;
-  private readonly loader: DataLoader<Float32Array, Float32Array>;
+  /** Jobs queued or running, by cache key: the in-flight dedup across requests. */
+  private readonly pending = new Map<string, Job>();
+  private queuedJobs = 0;
+  private runningBatches = 0;
+  private current: OpenBatch | null = null;
+  private readonly loader: DataLoader<Job, null>;
 
   constructor(
-    private readonly model: ServedModel,
+    readonly modelName: string,
+    private readonly handle: ModelHandle,
+    readonly policy: BatchPolicy,
     private readonly pool: InferencePool,
+    private readonly dispatcher: Dispatcher,
     private readonly metrics: Metrics,
   ) {
-    this.handle = modelHandle(model);
-    this.loader = new DataLoader((rows) => this.runBatch(rows), {
-      // Identity caching is the request layer's job (it knows the cache keys); here every
-      // load is a row to compute.
+    this.loader = new DataLoader((jobs) => this.runBatch(jobs), {
       cache: false,
-      maxBatchSize: model.maxBatchSize,
-      batchScheduleFn: (dispatch) => this.schedule(dispatch),
+      maxBatchSize: policy.maxBatchSize,
+      batchScheduleFn: (dispatch) => this.open(dispatch),
     });
   }
 
-  /** The label probabilities of one input row. */
-  predict(row: Float32Array): Promise<Float32Array> {
-    return this.loader.load(row);
+  /** Inputs waiting for a batch to run. */
+  get queueDepth(): number {
+    return this.queuedJobs;
   }
 
   /**
-   * When a worker is free, a batch goes as soon as the resolvers of the current tick have queued
-   * their rows (setImmediate), so a lone request never waits for a window. When every worker is
-   * busy, the batch waits up to maxDelayMs to fill, since it could not start sooner anyway.
+   * Computes one input, or joins the computation of the same input already pending. Throws
+   * OVERLOADED at once when the queue is full.
    */
-  private schedule(dispatch: () => void): void {
-    if (this.pool.busyWorkers < this.pool.size) setImmediate(dispatch);
-    else setTimeout(dispatch, this.model.maxDelayMs);
+  compute(key: string, payload: Payload, signal?: AbortSignal): Promise<ComputedItem> {
+    let job = this.pending.get(key);
+    if (!job) {
+      if (this.queuedJobs >= this.policy.maxQueue) {
+        this.metrics.rejected.inc({ model: this.modelName, reason: 'OVERLOADED' });
+        throw overloaded(this.modelName, this.policy.maxQueue, 1);
+      }
+      job = new Job(key, payload);
+      this.pending.set(key, job);
+      this.queuedJobs++;
+      void this.loader.load(job);
+      // Join before the batch can be submitted: a full batch runs synchronously from here, and
+      // a job nobody has joined counts as abandoned.
+      const joined = job.join(signal);
+      // load() has opened a batch if none was open, so `current` holds this job.
+      const batch = this.current!;
+      if (++batch.size >= this.policy.maxBatchSize) this.submit(batch);
+      return joined;
+    }
+    return job.join(signal);
   }
 
-  private async runBatch(rows: readonly Float32Array[]): Promise<Array<Float32Array | Error>> {
-    const { featureCount, labelCount } = this.handle;
-    const features = new Float32Array(rows.length * featureCount);
-    rows.forEach((row, i) => features.set(row, i * featureCount));
-    this.metrics.batchSize.observe({ model: this.model.name }, rows.length);
-    try {
-      const result = await this.pool.run(this.handle, rows.length, features);
-      this.metrics.inferenceSeconds.observe({ model: this.model.name }, result.inferenceMs / 1000);
-      return rows.map((_, i) => result.probabilities.subarray(i * labelCount, (i + 1) * labelCount));
-    } catch (error) {
-      const failure = new GraphQLError(`model ${this.model.name} failed to run: ${(error as Error).message}`, {
-        extensions: { code: ErrorCode.INFERENCE_FAILED },
-      });
-      return rows.map(() => failure);
+  private open(dispatch: () => void): void {
+    let dispatched = false;
+    const batch: OpenBatch = {
+      // DataLoader would run a batch twice if asked twice; the batch may be submitted by its
+      // timer, by filling up, or by the lone-request rule, whichever comes first.
+      dispatch: () => {
+        if (dispatched) return;
+        dispatched = true;
+        dispatch();
+      },
+      size: 0,
+      submitted: false,
+    };
+    this.current = batch;
+    if (this.runningBatches === 0 && this.dispatcher.hasFreeSlot) setImmediate(() => this.submit(batch));
+    else batch.timer = setTimeout(() => this.submit(batch), this.policy.maxDelayMs);
+  }
+
+  private submit(batch: OpenBatch): void {
+    if (batch.submitted) return;
+    batch.submitted = true;
+    clearTimeout(batch.timer);
+    this.dispatcher.submit(() => batch.dispatch());
+  }
+
+  private async runBatch(jobs: readonly Job[]): Promise<null[]> {
+    this.queuedJobs -= jobs.length;
+    const live: Job[] = [];
+    for (const job of jobs) {
+      if (!job.abandoned) {
+        live.push(job);
+        continue;
+      }
+      this.pending.delete(job.key);
+      this.metrics.dropped.inc({ model: this.modelName, reason: codeOf(job.lastLeaveReason) });
+      job.fail(job.lastLeaveReason);
     }
+    if (live.length === 0) {
+      this.dispatcher.release();
+      return jobs.map(() => null);
+    }
+
+    this.runningBatches++;
+    const dispatchedAt = performance.now();
+    this.metrics.batchSize.observe({ model: this.modelName }, live.length);
+    try {
+      const { results, timings } = await this.pool.run(this.handle, live.map((job) => job.payload));
+      this.metrics.observeBatch(this.modelName, timings);
+      live.forEach((job, i) => {
+        const result = results[i]!;
+        if (result.kind === 'failure') job.fail(itemFailed(result.code, result.message));
+        else job.succeed({ result, queueMs: dispatchedAt - job.enqueuedAt, batchSize: live.length, timings });
+      });
+    } catch (error) {
+      const message = (error as Error).message ?? String(error);
+      const failure = error instanceof WorkerCrashedError ? workerCrashed(this.modelName, message) : inferenceFailed(this.modelName, message);
+      for (const job of live) job.fail(failure);
+    } finally {
+      for (const job of live) {
+        this.pending.delete(job.key);
+        this.metrics.queueSeconds.observe({ model: this.modelName }, (dispatchedAt - job.enqueuedAt) / 1000);
+      }
+      this.runningBatches--;
+      this.dispatcher.release();
+    }
+    return jobs.map(() => null);
   }
 }

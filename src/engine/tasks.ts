@@ -1,17 +1,58 @@
 /**
- * The messages between the main thread and the inference workers. Tensors travel as typed
- * arrays in Piscina's transfer list, so a batch's bytes are moved, never copied or turned to JSON.
+ * The messages between the main thread and the inference workers. Typed arrays travel in
+ * Piscina's transfer list, so a batch's bytes are moved between threads, never copied or turned
+ * into JSON.
  */
 
-/** What a worker needs to open and run one model version. */
+/** Which worker-side pipeline (pre-processing, session.run, post-processing) serves a model. */
+export type PipelineName = 'tabular' | 'text' | 'mnist' | 'symbols' | 'ocr' | 'vad' | 'tensor';
+
+/** Everything a worker needs to open and run one model version; plain data, cloned per task. */
 export interface ModelHandle {
   /** `name@version`: the key of the worker's session cache. */
   id: string;
   filePath: string;
+  pipeline: PipelineName;
+  /** ONNX graph input that receives the pre-processed batch. */
   inputTensor: string;
-  featureCount: number;
-  probabilitiesOutput: string;
-  labelCount: number;
+  /** ONNX graph outputs the pipeline reads. */
+  outputs: Record<string, string>;
+  /** Pipeline settings from the manifest (sizes, limits, label files). */
+  options: Record<string, unknown>;
+}
+
+/** One input of a batch, as checked by the main thread. */
+export type Payload =
+  | { kind: 'features'; values: Float32Array }
+  | { kind: 'text'; text: string }
+  | { kind: 'bytes'; bytes: Uint8Array }
+  | { kind: 'tensors'; tensors: NamedTensor[] };
+
+export interface NamedTensor {
+  name: string;
+  dims: number[];
+  data: Float32Array;
+}
+
+/** One input's answer, in the form the cache stores and every GraphQL field is derived from. */
+export type ItemResult =
+  | { kind: 'classification'; probabilities: Float32Array }
+  | { kind: 'textRecognition'; text: string; confidence: number }
+  | { kind: 'speechDetection'; segments: Float32Array; speechRatio: number; durationSeconds: number }
+  | { kind: 'tensor'; outputs: NamedTensor[] };
+
+/** A failure of one input only (its image does not decode, say); the rest of the batch is fine. */
+export interface ItemFailure {
+  kind: 'failure';
+  code: string;
+  message: string;
+}
+
+/** Milliseconds a batch spent in each phase inside the worker. */
+export interface PhaseTimings {
+  preprocessMs: number;
+  inferenceMs: number;
+  postprocessMs: number;
 }
 
 export interface WorkerOptions {
@@ -23,8 +64,8 @@ export interface WorkerOptions {
 export interface LoadTask {
   type: 'load';
   model: ModelHandle;
-  /** One input row to warm the session up with. */
-  sample: Float32Array;
+  /** One input to warm the session up with. */
+  sample: Payload;
   /** [arrived]: a barrier on shared memory that keeps each worker to one load task. */
   barrier: Int32Array;
   parties: number;
@@ -34,20 +75,64 @@ export interface LoadTask {
 export interface LoadResult {
   threadId: number;
   loadTimeMs: number;
+  /** Growth of the worker process's resident memory while the session opened. */
+  rssDeltaBytes: number;
+  /** The batch dimension of the first graph input: a number when the model fixes it. */
+  fixedBatchSize: number | null;
 }
 
-/** Run one batch: `rows` inputs of `featureCount` floats each, row-major. */
+/** Drop a model version's session (it was replaced or removed). */
+export interface UnloadTask {
+  type: 'unload';
+  modelId: string;
+  barrier: Int32Array;
+  parties: number;
+  barrierTimeoutMs: number;
+}
+
+/** Run one batch. */
 export interface RunTask {
   type: 'run';
   model: ModelHandle;
-  rows: number;
-  features: Float32Array;
+  payloads: Payload[];
 }
 
 export interface RunResult {
-  /** rows x labelCount probabilities, row-major. */
-  probabilities: Float32Array;
-  inferenceMs: number;
+  results: Array<ItemResult | ItemFailure>;
+  timings: PhaseTimings;
 }
 
-export type WorkerTask = LoadTask | RunTask;
+export type WorkerTask = LoadTask | UnloadTask | RunTask;
+
+const MIN_TRANSFER_BYTES = 4096;
+
+/** The buffers of typed arrays that can be moved rather than copied. */
+export function transferablesOf(payloads: readonly Payload[]): ArrayBuffer[] {
+  const buffers = new Set<ArrayBuffer>();
+  const add = (view: ArrayBufferView) => {
+    // Only a view that spans its whole buffer (moving a shared buffer would take memory away
+    // from other views of it), and only a large one: copying a tabular row is cheaper than
+    // detaching its buffer.
+    if (view.byteLength < MIN_TRANSFER_BYTES) return;
+    if (view.buffer instanceof ArrayBuffer && view.byteOffset === 0 && view.byteLength === view.buffer.byteLength) buffers.add(view.buffer);
+  };
+  for (const p of payloads) {
+    if (p.kind === 'features') add(p.values);
+    else if (p.kind === 'bytes') add(p.bytes);
+    else if (p.kind === 'tensors') p.tensors.forEach((t) => add(t.data));
+  }
+  return [...buffers];
+}
+
+export function resultTransferables(results: ReadonlyArray<ItemResult | ItemFailure>): ArrayBuffer[] {
+  const buffers = new Set<ArrayBuffer>();
+  const add = (view: ArrayBufferView) => {
+    if (view.buffer instanceof ArrayBuffer) buffers.add(view.buffer);
+  };
+  for (const r of results) {
+    if (r.kind === 'classification') add(r.probabilities);
+    else if (r.kind === 'speechDetection') add(r.segments);
+    else if (r.kind === 'tensor') r.outputs.forEach((t) => add(t.data));
+  }
+  return [...buffers];
+}

@@ -8,8 +8,3 @@ import { move, transferableSymbol, valueSymbol } from 'piscina';
 export function withTransfer<T>(value: T, buffers: ArrayBufferLike[]): T {
   return move({ [transferableSymbol]: buffers, [valueSymbol]: value } as never) as unknown as T;
 }
-
-/** A typed array that owns its whole buffer, copying only when it is a view into a larger one. */
-export function ownBuffer<T extends Float32Array>(array: T): T {
-  return array.byteOffset === 0 && array.byteLength === array.buffer.byteLength ? array : (array.slice() as T);
-}

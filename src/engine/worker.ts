@@ -1,14 +1,26 @@
 /**
  * An inference worker thread. It keeps one ONNX Runtime session per model version and runs
- * batches on it, so session.run, which blocks its thread for the whole native call, never runs
- * on the main thread's event loop.
+ * batches through the model's pipeline, so session.run, which blocks its thread for the whole
+ * native call, never runs on the main thread's event loop.
  */
 import { performance } from 'node:perf_hooks';
 import { threadId } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 import { workerData } from 'piscina';
-import { ownBuffer, withTransfer } from './transfer.ts';
-import type { LoadResult, LoadTask, ModelHandle, RunResult, RunTask, WorkerOptions, WorkerTask } from './tasks.ts';
+import { pipelineFor } from '../pipelines/index.ts';
+import { withTransfer } from './transfer.ts';
+import {
+  resultTransferables,
+  type LoadResult,
+  type LoadTask,
+  type ModelHandle,
+  type PhaseTimings,
+  type RunResult,
+  type RunTask,
+  type UnloadTask,
+  type WorkerOptions,
+  type WorkerTask,
+} from './tasks.ts';
 
 const options = workerData as WorkerOptions;
 const sessions = new Map<string, Promise<ort.InferenceSession>>();
@@ -30,51 +42,75 @@ function openSession(model: ModelHandle): Promise<ort.InferenceSession> {
 }
 
 async function run(task: RunTask): Promise<RunResult> {
-  const { model, rows, features } = task;
-  const session = await openSession(model);
-  const input = new ort.Tensor('float32', features, [rows, model.featureCount]);
-  const started = performance.now();
-  const outputs = await session.run({ [model.inputTensor]: input }, [model.probabilitiesOutput]);
-  const inferenceMs = performance.now() - started;
-  const output = outputs[model.probabilitiesOutput];
-  if (!output || output.type !== 'float32' || output.data.length !== rows * model.labelCount) {
-    throw new Error(
-      `model ${model.id}: output "${model.probabilitiesOutput}" should be float32 [${rows}, ${model.labelCount}], ` +
-        `got ${output ? `${output.type} [${output.dims.join(', ')}]` : 'nothing'}`,
-    );
+  const session = await openSession(task.model);
+  const timings: PhaseTimings = { preprocessMs: 0, inferenceMs: 0, postprocessMs: 0 };
+  const results = await pipelineFor(task.model.pipeline).run(session, task.model, task.payloads, timings);
+  if (results.length !== task.payloads.length) {
+    throw new Error(`model ${task.model.id}: pipeline returned ${results.length} results for ${task.payloads.length} inputs`);
   }
-  const probabilities = ownBuffer(output.data as Float32Array);
-  clampProbabilities(probabilities);
-  return withTransfer({ probabilities, inferenceMs }, [probabilities.buffer]);
+  return withTransfer({ results, timings }, resultTransferables(results));
+}
+
+// Barrier cells: [0] whose turn it is to load, [1] next ticket, [2] workers done.
+const TURN = 0;
+const TICKET = 1;
+const DONE = 2;
+
+function waitUntil(barrier: Int32Array, cell: number, predicate: (value: number) => boolean, deadline: number, what: string): void {
+  for (;;) {
+    const value = Atomics.load(barrier, cell);
+    if (predicate(value)) return;
+    const left = deadline - Date.now();
+    if (left <= 0) throw new Error(`${what}: timed out waiting for the other workers`);
+    Atomics.wait(barrier, cell, value, left);
+  }
 }
 
 /**
- * Sums of float32 leaf weights can land a hair outside [0, 1] (1.0000001 for a sure setosa);
- * the API promises probabilities in 0..1, so the last bit of rounding is clamped away.
+ * Opens the model and warms it up, one worker at a time so that each one's growth in resident
+ * memory is its own, then waits until every worker has done the same. A worker blocked here
+ * cannot take a second task, so N concurrent broadcast tasks reach N different workers.
  */
-function clampProbabilities(values: Float32Array): void {
-  for (let i = 0; i < values.length; i++) values[i] = Math.min(1, Math.max(0, values[i]!));
-}
-
 async function load(task: LoadTask): Promise<LoadResult> {
-  const started = performance.now();
-  await run({ type: 'run', model: task.model, rows: 1, features: task.sample });
-  const loadTimeMs = performance.now() - started;
-  // Wait until every worker has taken one load task. A worker blocked here cannot take a second
-  // one, so N concurrent load tasks reach N different workers: a broadcast over Piscina's queue.
-  Atomics.add(task.barrier, 0, 1);
-  Atomics.notify(task.barrier, 0);
   const deadline = Date.now() + task.barrierTimeoutMs;
-  for (;;) {
-    const arrived = Atomics.load(task.barrier, 0);
-    if (arrived >= task.parties) break;
-    const left = deadline - Date.now();
-    if (left <= 0) throw new Error(`loading ${task.model.id}: only ${arrived} of ${task.parties} workers answered`);
-    Atomics.wait(task.barrier, 0, arrived, left);
+  const ticket = Atomics.add(task.barrier, TICKET, 1);
+  waitUntil(task.barrier, TURN, (turn) => turn === ticket, deadline, `loading ${task.model.id}`);
+  let result: LoadResult;
+  try {
+    const rssBefore = process.memoryUsage.rss();
+    const started = performance.now();
+    const session = await openSession(task.model);
+    await run({ type: 'run', model: task.model, payloads: [task.sample] });
+    const loadTimeMs = performance.now() - started;
+    const batchDim = session.inputMetadata.find((m) => m.name === task.model.inputTensor);
+    const first = batchDim && 'shape' in batchDim ? batchDim.shape[0] : undefined;
+    result = { threadId, loadTimeMs, rssDeltaBytes: Math.max(0, process.memoryUsage.rss() - rssBefore), fixedBatchSize: typeof first === 'number' ? first : null };
+  } finally {
+    Atomics.add(task.barrier, TURN, 1);
+    Atomics.notify(task.barrier, TURN);
   }
-  return { threadId, loadTimeMs };
+  Atomics.add(task.barrier, DONE, 1);
+  Atomics.notify(task.barrier, DONE);
+  waitUntil(task.barrier, DONE, (done) => done >= task.parties, deadline, `loading ${task.model.id}`);
+  return result;
 }
 
-export default async function handle(task: WorkerTask): Promise<RunResult | LoadResult> {
-  return task.type === 'run' ? run(task) : load(task);
+async function unload(task: UnloadTask): Promise<void> {
+  const session = sessions.get(task.modelId);
+  sessions.delete(task.modelId);
+  await (await session?.catch(() => undefined))?.release();
+  Atomics.add(task.barrier, DONE, 1);
+  Atomics.notify(task.barrier, DONE);
+  waitUntil(task.barrier, DONE, (done) => done >= task.parties, Date.now() + task.barrierTimeoutMs, `unloading ${task.modelId}`);
+}
+
+export default async function handle(task: WorkerTask): Promise<RunResult | LoadResult | void> {
+  switch (task.type) {
+    case 'run':
+      return run(task);
+    case 'load':
+      return load(task);
+    case 'unload':
+      return unload(task);
+  }
 }

@@ -1,7 +1,7 @@
 /**
  * Resolvers, typed by the code generated from schema/. They stay thin: lookups go to the
  * registry, predictions to the request's RequestPredictions, and derived fields are computed
- * from the model's outputs only when a query selects them.
+ * from the model's answer only when a query selects them.
  */
 import { badUserInput } from './errors.ts';
 import type { Resolvers } from './generated/resolvers-types.ts';
@@ -12,8 +12,8 @@ export const resolvers: Resolvers = {
   Query: {
     models: (_parent, _args, { registry }) => registry.list(),
     model: (_parent, { name }, { registry }) => registry.find(name) ?? null,
-    predict: (_parent, { model, input }, { predictions }) => predictions.predict(model, input),
-    predictMany: (_parent, { model, inputs }, { predictions }) => predictions.predictMany(model, inputs),
+    predict: (_parent, { model, input, options }, { predictions }) => predictions.predict(model, input, options),
+    predictMany: (_parent, { model, inputs, options }, { predictions }) => predictions.predictMany(model, inputs, options),
   },
   Model: {
     versionName: (model) => model.manifest.versionName ?? null,
@@ -27,18 +27,20 @@ export const resolvers: Resolvers = {
     labels: (model) => model.manifest.labels,
     loaded: (model) => model.status.loaded,
     loadTimeMs: (model) => model.status.loadTimeMs,
+    memoryBytes: (model) => model.status.memoryBytes,
+    batching: (model, _args, { predictions }) => predictions.batchPolicy(model),
   },
   Prediction: {
     __resolveType: () => 'Classification',
   },
   Classification: {
-    label: (result) => result.model.manifest.labels[topIndex(result.probabilities)]!,
-    score: (result) => result.probabilities[topIndex(result.probabilities)]!,
-    classes: (result, { top }) => {
+    label: ({ model, item }) => model.manifest.labels[topIndex(item.probabilities)]!,
+    score: ({ item }) => item.probabilities[topIndex(item.probabilities)]!,
+    classes: ({ model, item }, { top }) => {
       if (top !== undefined && top !== null && top < 1) {
-        throw badUserInput(`classes(top: ${top}): top must be at least 1 (the model has ${result.probabilities.length} labels)`);
+        throw badUserInput(`classes(top: ${top}): top must be at least 1 (the model has ${item.probabilities.length} labels)`);
       }
-      return rankClasses(result, top ?? undefined);
+      return rankClasses(model.manifest.labels, item.probabilities, top ?? undefined);
     },
   },
 };

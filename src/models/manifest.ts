@@ -23,7 +23,7 @@ export interface Manifest {
     probabilities: string;
   };
   labels: string[];
-  batching?: { maxBatchSize?: number; maxDelayMs?: number };
+  batching?: { maxBatchSize?: number; maxDelayMs?: number; maxQueue?: number };
   /** An input the model is warmed up with when it loads. */
   sample: number[];
   training?: Record<string, unknown>;
@@ -99,6 +99,7 @@ export function parseManifest(raw: unknown, where: string): Manifest {
     batching = {
       maxBatchSize: positive(raw.batching, 'maxBatchSize', 'batching.maxBatchSize', true),
       maxDelayMs: positive(raw.batching, 'maxDelayMs', 'batching.maxDelayMs', false),
+      maxQueue: positive(raw.batching, 'maxQueue', 'batching.maxQueue', true),
     };
   }
 

@@ -67,6 +67,7 @@ async function readModelFolder(folder: string, defaults: BatchingDefaults): Prom
     filePath,
     maxBatchSize: manifest.batching?.maxBatchSize ?? defaults.maxBatchSize,
     maxDelayMs: manifest.batching?.maxDelayMs ?? defaults.maxDelayMs,
-    status: { loaded: false, loadTimeMs: null },
+    maxQueue: manifest.batching?.maxQueue,
+    status: { loaded: false, loadTimeMs: null, memoryBytes: null },
   };
 }

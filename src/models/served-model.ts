@@ -15,10 +15,13 @@ export interface ServedModel {
   readonly filePath: string;
   readonly maxBatchSize: number;
   readonly maxDelayMs: number;
+  /** From the manifest; the server-wide MAX_QUEUE applies when undefined. */
+  readonly maxQueue: number | undefined;
   status: ModelStatus;
 }
 
 export interface ModelStatus {
   loaded: boolean;
   loadTimeMs: number | null;
+  memoryBytes: number | null;
 }

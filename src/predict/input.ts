@@ -1,16 +1,19 @@
 /**
- * Checks a PredictionInput against the model's manifest and turns it into what the model and
- * the cache need: the input row as float32, and a digest of exactly those bytes. Every problem
- * is reported as BAD_USER_INPUT naming the field and what the model accepts.
+ * Checks a PredictionInput against the model's manifest and turns it into what the worker and
+ * the cache need: the payload sent to the worker, and a digest of its canonical bytes. Every
+ * problem is reported as BAD_USER_INPUT naming the field and what the model accepts. These
+ * checks are cheap on purpose (sizes, counts, ranges): the expensive decoding happens in the
+ * worker.
  */
 import { createHash } from 'node:crypto';
+import type { Payload } from '../engine/tasks.ts';
 import { badUserInput } from '../graphql/errors.ts';
 import type { InputKind, PredictionInput } from '../graphql/generated/resolvers-types.ts';
 import type { ServedModel } from '../models/served-model.ts';
 
 export interface EncodedInput {
-  row: Float32Array;
-  /** SHA-256 of the float32 bytes, base64url: the input's part of the cache key. */
+  payload: Payload;
+  /** SHA-256 of the input's canonical bytes, base64url: the input's part of the cache key. */
   digest: string;
 }
 
@@ -24,16 +27,14 @@ const FIELD_OF_KIND: Record<InputKind, keyof PredictionInput> = {
 
 const FLOAT32_MAX = 3.4028234663852886e38;
 
-/** A sentence telling what the model reads, for error messages and the schema's docs. */
+/** A sentence telling what the model reads, for error messages and `Model.input.description`. */
 export function describeInput(model: ServedModel): string {
   const features = model.manifest.input.features;
   return `${features.length} finite numbers in \`features\`, in this order: ${features.join(', ')}`;
 }
 
 export function encodeInput(model: ServedModel, input: PredictionInput, where = 'input'): EncodedInput {
-  const set = (Object.keys(FIELD_OF_KIND) as InputKind[])
-    .map((kind) => FIELD_OF_KIND[kind])
-    .filter((field) => input[field] !== undefined && input[field] !== null);
+  const set = Object.values(FIELD_OF_KIND).filter((field) => input[field] !== undefined && input[field] !== null);
   const expected = FIELD_OF_KIND[model.manifest.input.kind];
   if (set.length === 0) {
     throw badUserInput(`${where} sets no field; model "${model.name}" reads ${describeInput(model)}`);
@@ -59,7 +60,7 @@ function encodeFeatures(model: ServedModel, features: readonly number[], where: 
       throw badUserInput(`${where}.features[${i}] (${names[i]}) is ${value}; every feature must be a finite number within ±3.4e38`);
     }
   });
-  const row = Float32Array.from(features);
-  const digest = createHash('sha256').update(new Uint8Array(row.buffer)).digest('base64url');
-  return { row, digest };
+  const values = Float32Array.from(features);
+  const digest = createHash('sha256').update(new Uint8Array(values.buffer)).digest('base64url');
+  return { payload: { kind: 'features', values }, digest };
 }

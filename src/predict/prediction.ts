@@ -1,19 +1,18 @@
 /**
- * What a resolved prediction holds before GraphQL picks fields from it: the model's raw outputs.
- * Fields such as `label` or `classes` are derived on demand, so a query pays only for the
- * fields it selects, whether the outputs came from a worker or from the cache.
+ * What a resolved prediction holds before GraphQL picks fields from it: the model's answer as
+ * the worker (or the cache) gave it. Fields such as `label` or `classes` are derived on demand,
+ * so a query pays only for the fields it selects.
  */
+import type { ItemResult } from '../engine/tasks.ts';
 import type { ServedModel } from '../models/served-model.ts';
 
-export interface ClassificationResult {
-  kind: 'classification';
+export interface PredictionResult {
   model: ServedModel;
   cached: boolean;
-  /** One probability per label, in the order of the model's labels. */
-  probabilities: Float32Array;
+  item: ItemResult;
 }
 
-export type PredictionResult = ClassificationResult;
+export type ClassificationResult = PredictionResult & { item: Extract<ItemResult, { kind: 'classification' }> };
 
 export interface ClassScoreResult {
   label: string;
@@ -28,9 +27,8 @@ export function topIndex(probabilities: Float32Array): number {
 }
 
 /** The `top` most probable labels (all when top is undefined), most probable first. */
-export function rankClasses(result: ClassificationResult, top?: number): ClassScoreResult[] {
-  const labels = result.model.manifest.labels;
-  const ranked = Array.from(result.probabilities, (score, i) => ({ label: labels[i]!, score }));
+export function rankClasses(labels: readonly string[], probabilities: Float32Array, top?: number): ClassScoreResult[] {
+  const ranked = Array.from(probabilities, (score, i) => ({ label: labels[i]!, score }));
   ranked.sort((a, b) => b.score - a.score);
   return top === undefined ? ranked : ranked.slice(0, top);
 }

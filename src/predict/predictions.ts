@@ -4,22 +4,36 @@
  *
  * Predictions holds what lives as long as the process (one batcher per model version, the
  * cache); RequestPredictions holds what lives as long as one GraphQL request: a DataLoader per
- * model that collects the request's cache lookups into one read and computes an input repeated
- * within the request only once.
+ * model that gathers the request's cache lookups into one read and computes an input repeated
+ * within the request once, and the request's deadline and cancellation signal.
  */
+import { setMaxListeners } from 'node:events';
 import DataLoader from 'dataloader';
-import { ModelBatcher } from '../engine/batcher.ts';
-import type { InferencePool } from '../engine/pool.ts';
 import type { PredictionCache } from '../cache/prediction-cache.ts';
-import type { PredictionInput } from '../graphql/generated/resolvers-types.ts';
+import { ModelBatcher, type BatchPolicy } from '../engine/batcher.ts';
+import type { Dispatcher } from '../engine/dispatcher.ts';
+import type { InferencePool } from '../engine/pool.ts';
+import type { ItemResult } from '../engine/tasks.ts';
+import { badUserInput, codeOf, deadlineExceeded } from '../graphql/errors.ts';
+import type { PredictionInput, PredictOptions } from '../graphql/generated/resolvers-types.ts';
 import type { Metrics } from '../metrics.ts';
+import { modelHandle } from '../models/handle.ts';
 import type { ModelRegistry } from '../models/registry.ts';
 import type { ServedModel } from '../models/served-model.ts';
 import { encodeInput, type EncodedInput } from './input.ts';
-import type { ClassificationResult } from './prediction.ts';
+import type { PredictionResult } from './prediction.ts';
 
-interface Outputs {
-  probabilities: Float32Array;
+export interface PredictionSettings {
+  /** Deadline of a prediction when the request sets none, queue time included. */
+  deadlineMs: number;
+  /** Inputs that may wait in one model's queue, for models whose manifest sets none. */
+  maxQueue: number;
+}
+
+const MAX_DEADLINE_MS = 600_000;
+
+interface Outcome {
+  item: ItemResult;
   cached: boolean;
 }
 
@@ -29,86 +43,135 @@ export class Predictions {
   constructor(
     readonly registry: ModelRegistry,
     private readonly pool: InferencePool,
+    private readonly dispatcher: Dispatcher,
     private readonly cache: PredictionCache,
     private readonly metrics: Metrics,
+    readonly settings: PredictionSettings,
   ) {}
 
-  forRequest(): RequestPredictions {
-    return new RequestPredictions(this);
+  /** `signal` aborts when the client goes away. */
+  forRequest(signal?: AbortSignal): RequestPredictions {
+    return new RequestPredictions(this, signal);
   }
 
   /** Looks up each input in the cache and computes the misses in model batches. */
-  async resolve(model: ServedModel, inputs: readonly EncodedInput[]): Promise<Array<Outputs | Error>> {
+  async resolve(model: ServedModel, inputs: readonly EncodedInput[], signal: AbortSignal): Promise<Array<Outcome | Error>> {
     const keys = inputs.map((input) => `${model.id}:${input.digest}`);
     const hits = await this.cache.getMany(keys);
     const batcher = this.batcher(model);
     return Promise.all(
-      inputs.map(async (input, i): Promise<Outputs | Error> => {
+      inputs.map(async (input, i): Promise<Outcome | Error> => {
         const hit = hits[i];
-        if (hit && hit.length === model.manifest.labels.length) return this.count(model, { probabilities: hit, cached: true });
+        if (hit) return this.count(model, { item: hit, cached: true });
         try {
-          const probabilities = await batcher.predict(input.row);
-          this.cache.set(keys[i]!, probabilities);
-          return this.count(model, { probabilities, cached: false });
+          const computed = await batcher.compute(keys[i]!, input.payload, signal);
+          this.cache.set(keys[i]!, computed.result);
+          return this.count(model, { item: computed.result, cached: false });
         } catch (error) {
-          const code = String((error as { extensions?: { code?: unknown } }).extensions?.code ?? 'INTERNAL_SERVER_ERROR');
-          this.metrics.predictions.inc({ model: model.name, outcome: code, cached: 'false' });
+          this.metrics.predictions.inc({ model: model.name, outcome: codeOf(error), cached: 'false' });
           return error as Error;
         }
       }),
     );
   }
 
-  private count(model: ServedModel, outputs: Outputs): Outputs {
-    this.metrics.predictions.inc({ model: model.name, outcome: 'ok', cached: String(outputs.cached) });
-    return outputs;
-  }
-
-  private batcher(model: ServedModel): ModelBatcher {
+  batcher(model: ServedModel): ModelBatcher {
     let batcher = this.batchers.get(model.id);
     if (!batcher) {
-      batcher = new ModelBatcher(model, this.pool, this.metrics);
+      batcher = new ModelBatcher(
+        model.name,
+        modelHandle(model),
+        { maxBatchSize: model.maxBatchSize, maxDelayMs: model.maxDelayMs, maxQueue: model.maxQueue ?? this.settings.maxQueue },
+        this.pool,
+        this.dispatcher,
+        this.metrics,
+      );
       this.batchers.set(model.id, batcher);
     }
     return batcher;
   }
+
+  private count(model: ServedModel, outcome: Outcome): Outcome {
+    this.metrics.predictions.inc({ model: model.name, outcome: 'ok', cached: String(outcome.cached) });
+    return outcome;
+  }
 }
 
 export class RequestPredictions {
-  private readonly loaders = new Map<string, DataLoader<EncodedInput, Outputs, string>>();
+  private readonly loaders = new Map<string, DataLoader<EncodedInput, Outcome, string>>();
+  private readonly signals = new Map<number, AbortSignal>();
+  private readonly timers: NodeJS.Timeout[] = [];
 
-  constructor(private readonly predictions: Predictions) {}
+  constructor(
+    private readonly predictions: Predictions,
+    private readonly requestSignal?: AbortSignal,
+  ) {}
 
-  async predict(modelName: string, input: PredictionInput): Promise<ClassificationResult> {
-    const model = this.predictions.registry.get(modelName);
-    const encoded = encodeInput(model, input);
-    return this.result(model, await this.loader(model).load(encoded));
+  batchPolicy(model: ServedModel): BatchPolicy {
+    return this.predictions.batcher(model).policy;
   }
 
-  async predictMany(modelName: string, inputs: readonly PredictionInput[]): Promise<ClassificationResult[]> {
+  async predict(modelName: string, input: PredictionInput, options?: PredictOptions | null): Promise<PredictionResult> {
     const model = this.predictions.registry.get(modelName);
-    // Check every input before any work is queued: a bad row fails the request up front.
+    const deadlineMs = this.deadline(options);
+    const encoded = encodeInput(model, input);
+    return this.result(model, await this.loader(model, deadlineMs).load(encoded));
+  }
+
+  async predictMany(modelName: string, inputs: readonly PredictionInput[], options?: PredictOptions | null): Promise<PredictionResult[]> {
+    const model = this.predictions.registry.get(modelName);
+    const deadlineMs = this.deadline(options);
+    // Check every input before any work is queued: a bad one fails the request up front.
     const encoded = inputs.map((input, i) => encodeInput(model, input, `inputs[${i}]`));
-    const outputs = await this.loader(model).loadMany(encoded);
-    return outputs.map((o) => {
-      if (o instanceof Error) throw o;
-      return this.result(model, o);
+    const outcomes = await this.loader(model, deadlineMs).loadMany(encoded);
+    return outcomes.map((outcome) => {
+      if (outcome instanceof Error) throw outcome;
+      return this.result(model, outcome);
     });
   }
 
-  private result(model: ServedModel, outputs: Outputs): ClassificationResult {
-    return { kind: 'classification', model, cached: outputs.cached, probabilities: outputs.probabilities };
+  /** Stops the request's deadline timers; called when the response is sent. */
+  dispose(): void {
+    for (const timer of this.timers) clearTimeout(timer);
   }
 
-  private loader(model: ServedModel): DataLoader<EncodedInput, Outputs, string> {
-    let loader = this.loaders.get(model.id);
+  private deadline(options?: PredictOptions | null): number {
+    const deadlineMs = options?.deadlineMs ?? this.predictions.settings.deadlineMs;
+    if (!Number.isInteger(deadlineMs) || deadlineMs < 1 || deadlineMs > MAX_DEADLINE_MS) {
+      throw badUserInput(`options.deadlineMs is ${deadlineMs}; it must be a whole number of milliseconds from 1 to ${MAX_DEADLINE_MS}`);
+    }
+    return deadlineMs;
+  }
+
+  /** Aborts when the client leaves or `deadlineMs` passes, counted from the first use. */
+  private signal(deadlineMs: number): AbortSignal {
+    let signal = this.signals.get(deadlineMs);
+    if (!signal) {
+      const deadline = new AbortController();
+      this.timers.push(setTimeout(() => deadline.abort(deadlineExceeded(deadlineMs)), deadlineMs));
+      signal = this.requestSignal ? AbortSignal.any([this.requestSignal, deadline.signal]) : deadline.signal;
+      // One listener per queued input of the request; a big predictMany is not a leak.
+      setMaxListeners(0, signal);
+      this.signals.set(deadlineMs, signal);
+    }
+    return signal;
+  }
+
+  private result(model: ServedModel, outcome: Outcome): PredictionResult {
+    return { model, cached: outcome.cached, item: outcome.item };
+  }
+
+  private loader(model: ServedModel, deadlineMs: number): DataLoader<EncodedInput, Outcome, string> {
+    const id = `${model.id}:${deadlineMs}`;
+    let loader = this.loaders.get(id);
     if (!loader) {
-      loader = new DataLoader((inputs) => this.predictions.resolve(model, inputs), {
+      const signal = this.signal(deadlineMs);
+      loader = new DataLoader((inputs) => this.predictions.resolve(model, inputs, signal), {
         cacheKeyFn: (input) => input.digest,
         // No size limit here: this only groups cache lookups; the model batcher splits batches.
         maxBatchSize: Number.POSITIVE_INFINITY,
       });
-      this.loaders.set(model.id, loader);
+      this.loaders.set(id, loader);
     }
     return loader;
   }

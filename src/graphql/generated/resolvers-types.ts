@@ -2,6 +2,7 @@
 import type { GraphQLResolveInfo } from 'graphql';
 import type { ServedModel } from '../../models/served-model.ts';
 import type { PredictionResult, ClassificationResult, ClassScoreResult } from '../../predict/prediction.ts';
+import type { BatchPolicy } from '../../engine/batcher.ts';
 import type { RequestContext } from '../context.ts';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
@@ -13,6 +14,17 @@ export type Scalars = {
   Boolean: { input: boolean; output: boolean; }
   Int: { input: number; output: number; }
   Float: { input: number; output: number; }
+};
+
+/** How a model's inputs are merged into batches and how many may wait. */
+export type BatchingPolicy = {
+  readonly __typename?: 'BatchingPolicy';
+  /** The most inputs in one run of the model (1 for a model whose graph fixes its batch at 1). */
+  readonly maxBatchSize: Scalars['Int']['output'];
+  /** Milliseconds a batch may wait to fill while another batch of the model is running. */
+  readonly maxDelayMs: Scalars['Float']['output'];
+  /** Inputs that may wait in the model's queue; more are refused with `OVERLOADED`. */
+  readonly maxQueue: Scalars['Int']['output'];
 };
 
 /** A label and its probability. */
@@ -61,16 +73,20 @@ export type InputKind =
 /** A model served by PredictQL, at the version currently loaded. */
 export type Model = {
   readonly __typename?: 'Model';
+  /** How inputs to this model are merged into batches. */
+  readonly batching: BatchingPolicy;
   /** A sentence about the model, from its manifest. */
   readonly description: Scalars['String']['output'];
   /** What the model expects as input. */
   readonly input: ModelInput;
   /** The labels a classifier chooses from, in the model's output order; empty for other tasks. */
   readonly labels: ReadonlyArray<Scalars['String']['output']>;
-  /** Milliseconds it took to load and warm up the model, or null while it is not loaded. */
+  /** Milliseconds it took to load and warm up the model in every worker, or null while it is not loaded. */
   readonly loadTimeMs?: Maybe<Scalars['Float']['output']>;
   /** True once the model is loaded in the inference workers and has answered a warm-up input. */
   readonly loaded: Scalars['Boolean']['output'];
+  /** Bytes of resident memory the model added across the inference workers when it loaded, or null while it is not loaded. */
+  readonly memoryBytes?: Maybe<Scalars['Float']['output']>;
   /** The name used in `predict(model:)`. */
   readonly name: Scalars['String']['output'];
   /** What the model does. */
@@ -99,6 +115,16 @@ export type ModelInput = {
 export type ModelTask =
   /** Picks one label out of a fixed set: predictions are `Classification`s. */
   | 'CLASSIFICATION';
+
+/** Per-request settings of `predict` and `predictMany`. */
+export type PredictOptions = {
+  /**
+   * Milliseconds the client is willing to wait, queue time included (1 to 600000; default: the
+   * server's DEADLINE_MS, 30000). Inputs still queued when it passes are dropped before they run,
+   * and the prediction fails with `DEADLINE_EXCEEDED`.
+   */
+  readonly deadlineMs?: InputMaybe<Scalars['Int']['input']>;
+};
 
 /** What every prediction tells, whatever the task. */
 export type Prediction = {
@@ -138,7 +164,7 @@ export type Query = {
   /**
    * Many predictions from one model in one request: answers come back in the order of `inputs`.
    * Inputs are merged into model batches with concurrent requests, and repeated inputs are served
-   * from the cache.
+   * from the cache. If one input fails (a deadline, say), the whole list fails with its error.
    */
   readonly predictMany: ReadonlyArray<Prediction>;
 };
@@ -154,6 +180,7 @@ export type QueryModelArgs = {
 export type QueryPredictArgs = {
   input: PredictionInput;
   model: Scalars['String']['input'];
+  options?: InputMaybe<PredictOptions>;
 };
 
 
@@ -161,6 +188,7 @@ export type QueryPredictArgs = {
 export type QueryPredictManyArgs = {
   inputs: ReadonlyArray<PredictionInput>;
   model: Scalars['String']['input'];
+  options?: InputMaybe<PredictOptions>;
 };
 
 /** A raw tensor fed to a model input of the same name. */
@@ -246,6 +274,7 @@ export type DirectiveResolverFn<TResult = Record<PropertyKey, never>, TParent = 
 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = {
+  BatchingPolicy: ResolverTypeWrapper<BatchPolicy>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   ClassScore: ResolverTypeWrapper<ClassScoreResult>;
   Classification: ResolverTypeWrapper<ClassificationResult>;
@@ -255,6 +284,7 @@ export type ResolversTypes = {
   Model: ResolverTypeWrapper<ServedModel>;
   ModelInput: ResolverTypeWrapper<ModelInput>;
   ModelTask: ModelTask;
+  PredictOptions: PredictOptions;
   Prediction: ResolverTypeWrapper<PredictionResult>;
   PredictionInput: PredictionInput;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
@@ -264,6 +294,7 @@ export type ResolversTypes = {
 
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = {
+  BatchingPolicy: BatchPolicy;
   Boolean: Scalars['Boolean']['output'];
   ClassScore: ClassScoreResult;
   Classification: ClassificationResult;
@@ -271,11 +302,18 @@ export type ResolversParentTypes = {
   Int: Scalars['Int']['output'];
   Model: ServedModel;
   ModelInput: ModelInput;
+  PredictOptions: PredictOptions;
   Prediction: PredictionResult;
   PredictionInput: PredictionInput;
   Query: Record<PropertyKey, never>;
   String: Scalars['String']['output'];
   TensorInput: TensorInput;
+};
+
+export type BatchingPolicyResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['BatchingPolicy'] = ResolversParentTypes['BatchingPolicy']> = {
+  maxBatchSize?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  maxDelayMs?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  maxQueue?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 };
 
 export type ClassScoreResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['ClassScore'] = ResolversParentTypes['ClassScore']> = {
@@ -293,11 +331,13 @@ export type ClassificationResolvers<ContextType = RequestContext, ParentType ext
 };
 
 export type ModelResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Model'] = ResolversParentTypes['Model']> = {
+  batching?: Resolver<ResolversTypes['BatchingPolicy'], ParentType, ContextType>;
   description?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   input?: Resolver<ResolversTypes['ModelInput'], ParentType, ContextType>;
   labels?: Resolver<ReadonlyArray<ResolversTypes['String']>, ParentType, ContextType>;
   loadTimeMs?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   loaded?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  memoryBytes?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   task?: Resolver<ResolversTypes['ModelTask'], ParentType, ContextType>;
   version?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -322,6 +362,7 @@ export type QueryResolvers<ContextType = RequestContext, ParentType extends Reso
 };
 
 export type Resolvers<ContextType = RequestContext> = {
+  BatchingPolicy?: BatchingPolicyResolvers<ContextType>;
   ClassScore?: ClassScoreResolvers<ContextType>;
   Classification?: ClassificationResolvers<ContextType>;
   Model?: ModelResolvers<ContextType>;

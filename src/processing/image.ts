@@ -1,0 +1,245 @@
+/**
+ * The canonical runtime decoder for images sent to the API: bytes (usually from base64 in a
+ * GraphQL variable) -> raw 8-bit pixels, grey or RGB, ready for a model's own preprocessing.
+ *
+ * Untrusted input is checked in order of cost, so a hostile payload is refused as early as
+ * possible: size of the bytes, magic number (PNG or JPEG only; libvips never gets to try its SVG,
+ * PDF or TIFF loaders), then the header alone (sharp's metadata() reads no pixel data) for the
+ * dimensions, and only then the pixels, still with `limitInputPixels` so a header that lies
+ * cannot make libvips allocate more than the limit. Corrupt or truncated pixel data fails with
+ * `failOn: 'error'` (the default 'warning' also refuses valid JPEGs that libjpeg merely warns
+ * about).
+ *
+ * Every refusal is an ImageInputError whose message says what came and what is allowed.
+ */
+import sharp from 'sharp';
+import { ImageInputError, InputFormatError } from './errors.ts';
+
+export { ImageInputError, InputFormatError } from './errors.ts';
+
+/** Raw pixels, row-major, channels interleaved (RGBRGB... or one grey byte per pixel). */
+export interface DecodedImage {
+  width: number;
+  height: number;
+  channels: 1 | 3;
+  pixels: Uint8Array;
+}
+
+export interface ImageLimits {
+  /** Largest accepted encoded size, in bytes. */
+  maxBytes: number;
+  /** Largest accepted width x height (after EXIF orientation; the product is the same). */
+  maxPixels: number;
+  /** Largest accepted width or height, if set. */
+  maxSide?: number;
+}
+
+export type ImageChannels = 'grey' | 'rgb';
+
+/** The formats the API accepts, in the words its error messages use. */
+export const ACCEPTED_IMAGE_FORMATS = 'PNG or JPEG';
+
+/**
+ * Decodes a PNG or JPEG into 8-bit pixels, grey (1 channel) or sRGB (3 channels).
+ *
+ * - The format is taken from the bytes (magic number, then sharp's header parse), never from a
+ *   file name or MIME type the caller claims.
+ * - Alpha is flattened onto white: users' drawings and scans with transparent backgrounds are
+ *   meant as ink on paper, and every model here was trained on light backgrounds (the symbol
+ *   classifier inverts afterwards).
+ * - EXIF orientation is applied, so a phone photo is upright as the user saw it.
+ * - 16-bit PNGs are reduced to 8 bits; CMYK JPEGs converted to sRGB.
+ *
+ * `pixels` may be a view on a Buffer that sharp allocated outside the V8 heap; copy it
+ * (`pixels.slice()`) before transferring it to another thread.
+ */
+export async function decodeImage(
+  bytes: Uint8Array,
+  limits: ImageLimits,
+  channels: ImageChannels,
+): Promise<DecodedImage> {
+  if (bytes.length === 0) {
+    throw new ImageInputError(`image is empty (0 bytes); send a ${ACCEPTED_IMAGE_FORMATS} file`);
+  }
+  if (bytes.length > limits.maxBytes) {
+    throw new ImageInputError(`image is ${bytes.length} bytes; at most ${limits.maxBytes} bytes are allowed`);
+  }
+  const sniffed = sniffImageFormat(bytes);
+  if (sniffed !== 'png' && sniffed !== 'jpeg') {
+    const what = sniffed === 'unknown' ? 'not an image format the server recognises' : `a ${sniffed} file`;
+    throw new ImageInputError(`image is ${what}; only ${ACCEPTED_IMAGE_FORMATS} images are accepted`);
+  }
+
+  const input = { limitInputPixels: limits.maxPixels, failOn: 'error', autoOrient: true } as const;
+  let meta: sharp.Metadata;
+  try {
+    meta = await sharp(bytes, input).metadata();
+  } catch (error) {
+    throw corrupt(sniffed, error);
+  }
+  // The magic number and the parsed header must agree (a PNG signature followed by JPEG data is
+  // not an image anyone meant to send).
+  if (meta.format !== sniffed) {
+    throw new ImageInputError(
+      `image starts like a ${sniffed.toUpperCase()} but its header reads as ${meta.format}; only ${ACCEPTED_IMAGE_FORMATS} images are accepted`,
+    );
+  }
+  const width = meta.autoOrient?.width ?? meta.width;
+  const height = meta.autoOrient?.height ?? meta.height;
+  if (!(width > 0 && height > 0)) {
+    throw new ImageInputError(`image has no pixels (${width}x${height}); send a ${ACCEPTED_IMAGE_FORMATS} image with content`);
+  }
+  checkDimensions(width, height, limits);
+
+  let pipeline = sharp(bytes, input).flatten({ background: '#ffffff' });
+  pipeline = channels === 'grey' ? pipeline.toColourspace('b-w') : pipeline.toColourspace('srgb');
+  let decoded: { data: Buffer; info: sharp.OutputInfo };
+  try {
+    decoded = await pipeline.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+  } catch (error) {
+    throw corrupt(sniffed, error);
+  }
+  const { data, info } = decoded;
+  const want = channels === 'grey' ? 1 : 3;
+  if (info.channels !== want || data.length !== info.width * info.height * want) {
+    // Not the user's fault: a sharp/libvips behaviour this module did not expect.
+    throw new Error(
+      `decodeImage: expected ${info.width}x${info.height}x${want} bytes, sharp gave ${data.length} bytes with ${info.channels} channels`,
+    );
+  }
+  return {
+    width: info.width,
+    height: info.height,
+    channels: want,
+    pixels: new Uint8Array(data.buffer, data.byteOffset, data.length),
+  };
+}
+
+/** Refuses dimensions over the limits, with a message that gives the numbers both ways. */
+function checkDimensions(width: number, height: number, limits: ImageLimits): void {
+  const pixels = width * height;
+  if (pixels > limits.maxPixels) {
+    throw new ImageInputError(
+      `image is ${width}x${height} (${pixels} pixels); at most ${limits.maxPixels} pixels are allowed`,
+    );
+  }
+  if (limits.maxSide !== undefined && Math.max(width, height) > limits.maxSide) {
+    throw new ImageInputError(
+      `image is ${width}x${height}; neither side may exceed ${limits.maxSide} pixels`,
+    );
+  }
+}
+
+function corrupt(format: 'png' | 'jpeg', error: unknown): ImageInputError {
+  // libvips' messages name the loader and the fault ("VipsJpeg: Premature end of input file");
+  // the first line is useful to a user, the rest is noise.
+  const reason = error instanceof Error ? (error.message.split('\n')[0] ?? '').trim() : '';
+  return new ImageInputError(
+    `image looks like a ${format.toUpperCase()} but could not be decoded (corrupt or truncated data${reason ? `: ${reason}` : ''})`,
+  );
+}
+
+type SniffedFormat = 'png' | 'jpeg' | 'GIF' | 'WebP' | 'BMP' | 'TIFF' | 'SVG' | 'PDF' | 'HEIF/AVIF' | 'unknown';
+
+/**
+ * Names the format from the first bytes. Only PNG and JPEG pass; the others are named so the
+ * error can tell a user "image is a WebP file" instead of a bare "unsupported".
+ */
+export function sniffImageFormat(bytes: Uint8Array): SniffedFormat {
+  const at = (i: number): number => bytes[i] ?? -1;
+  const ascii = (from: number, text: string): boolean => {
+    for (let i = 0; i < text.length; i++) if (at(from + i) !== text.charCodeAt(i)) return false;
+    return true;
+  };
+  if (at(0) === 0x89 && ascii(1, 'PNG\r\n\x1a\n')) return 'png';
+  if (at(0) === 0xff && at(1) === 0xd8 && at(2) === 0xff) return 'jpeg';
+  if (ascii(0, 'GIF8')) return 'GIF';
+  if (ascii(0, 'RIFF') && ascii(8, 'WEBP')) return 'WebP';
+  if (ascii(0, 'BM')) return 'BMP';
+  if (ascii(0, 'II*\0') || ascii(0, 'MM\0*')) return 'TIFF';
+  if (ascii(0, '%PDF')) return 'PDF';
+  if (ascii(4, 'ftyp')) return 'HEIF/AVIF';
+  const head = new TextDecoder('latin1').decode(bytes.subarray(0, 256)).trimStart().toLowerCase();
+  if (head.startsWith('<svg') || (head.startsWith('<?xml') && head.includes('<svg'))) return 'SVG';
+  return 'unknown';
+}
+
+/** `data:<anything>;base64,` — the prefix browsers put on FileReader.readAsDataURL results. */
+const DATA_URL_PREFIX = /^data:[^,;]*(?:;[^,;]*)*;base64,/i;
+
+/**
+ * Decodes standard base64 (RFC 4648 section 4) strictly, refusing oversized payloads before
+ * decoding.
+ *
+ * Why strict: Node's Buffer.from(text, 'base64') silently skips characters it does not know and
+ * accepts missing padding, so a truncated or mangled upload would decode to *some* bytes and fail
+ * later with a confusing image or audio error. Here the text must be only `A-Z a-z 0-9 + /`,
+ * length a multiple of 4, with 0-2 `=` at the end only. No whitespace, no base64url (`-`, `_`).
+ * A leading `data:...;base64,` prefix is accepted and dropped, since browsers produce it.
+ *
+ * `what` names the field in messages ("input.image"). The size check uses the decoded length
+ * computed from the text length, so a 1 GB string is refused without being scanned or decoded.
+ * Errors are InputFormatError (an InputError, so BAD_USER_INPUT like the image and audio ones).
+ */
+export function decodeBase64(text: string, what: string, maxBytes: number): Uint8Array {
+  let body = text;
+  if (body.startsWith('data:') || body.startsWith('DATA:')) {
+    const prefix = DATA_URL_PREFIX.exec(body.slice(0, 256));
+    if (!prefix) {
+      throw new InputFormatError(`${what} starts like a data URL but is not base64 ("data:<type>;base64,<data>" is accepted)`);
+    }
+    body = body.slice(prefix[0].length);
+  }
+  if (body.length === 0) {
+    throw new InputFormatError(`${what} is empty; send the file's bytes as base64`);
+  }
+  // Upper bound of the decoded size before looking at the characters: refuse early.
+  const estimated = Math.floor(body.length / 4) * 3;
+  if (estimated - 2 > maxBytes) {
+    throw new InputFormatError(
+      `${what} is too large: about ${estimated} bytes once decoded; at most ${maxBytes} bytes are allowed`,
+    );
+  }
+  if (body.length % 4 !== 0) {
+    throw new InputFormatError(
+      `${what} is not valid base64: its length (${body.length} characters) is not a multiple of 4; pad it with "="`,
+    );
+  }
+  const bad = firstNonBase64(body);
+  if (bad !== -1) {
+    const code = body.charCodeAt(bad);
+    const shown = code >= 0x21 && code < 0x7f ? `"${body[bad]}"` : `U+${code.toString(16).toUpperCase().padStart(4, '0')}`;
+    throw new InputFormatError(
+      `${what} is not valid base64: character ${shown} at position ${bad}; only A-Z, a-z, 0-9, "+" and "/", with "=" padding at the end, are allowed`,
+    );
+  }
+  const padding = body.endsWith('==') ? 2 : body.endsWith('=') ? 1 : 0;
+  const size = (body.length / 4) * 3 - padding;
+  if (size > maxBytes) {
+    throw new InputFormatError(`${what} is too large: ${size} bytes once decoded; at most ${maxBytes} bytes are allowed`);
+  }
+  const buffer = Buffer.from(body, 'base64');
+  return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.length);
+}
+
+/**
+ * Index of the first character that breaks the strict base64 form, or -1. `=` may appear only as
+ * the last one or two characters. A charCode loop: about 1 ns per character, no regex
+ * backtracking, no allocation.
+ */
+function firstNonBase64(body: string): number {
+  const n = body.length;
+  let end = n;
+  if (body.charCodeAt(n - 1) === 0x3d) end = body.charCodeAt(n - 2) === 0x3d ? n - 2 : n - 1;
+  for (let i = 0; i < end; i++) {
+    const c = body.charCodeAt(i);
+    const ok =
+      (c >= 0x41 && c <= 0x5a) || // A-Z
+      (c >= 0x61 && c <= 0x7a) || // a-z
+      (c >= 0x30 && c <= 0x39) || // 0-9
+      c === 0x2b || // +
+      c === 0x2f; // /
+    if (!ok) return i;
+  }
+  return -1;
+}
