@@ -1,7 +1,8 @@
 /**
- * Reference (b) of GUIDE section 3, the naive server: Apollo Server whose resolver calls
- * session.run for each request on the main thread. Same schema and same answers as PredictQL,
- * none of its machinery: no batching, no workers, no cache.
+ * Reference (b) of GUIDE section 3, the naive server: Apollo Server whose resolver runs the
+ * model for each request on the main thread (pre-processing, session.run, post-processing), with
+ * PredictQL's own schema, input checks, pipelines and field resolvers, so both servers do the
+ * same work per request. None of PredictQL's machinery: no batching, no workers, no cache.
  *
  *   node --import tsx bench/naive-server.ts --port 0 --model iris [--ort-threads N]
  * --ort-threads 0 (default) keeps ONNX Runtime's default: all cores.
@@ -14,9 +15,14 @@ import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
 import * as ort from 'onnxruntime-node';
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import { loadTypeDefs } from '../src/graphql/type-defs.ts';
-import { readRepository } from '../src/models/repository.ts';
+import type { PhaseTimings } from '../src/engine/tasks.ts';
+import type { PredictionInput } from '../src/graphql/generated/resolvers-types.ts';
 import { resolvers } from '../src/graphql/resolvers.ts';
+import { loadTypeDefs } from '../src/graphql/type-defs.ts';
+import { modelHandle } from '../src/models/handle.ts';
+import { readRepository } from '../src/models/repository.ts';
+import { pipelineFor } from '../src/pipelines/index.ts';
+import { encodeInput } from '../src/predict/input.ts';
 import type { PredictionResult } from '../src/predict/prediction.ts';
 
 const { values } = parseArgs({ options: { port: { type: 'string', default: '0' }, model: { type: 'string', default: 'iris' }, 'ort-threads': { type: 'string', default: '0' } } });
@@ -25,8 +31,8 @@ const model = models.find((m) => m.name === values.model);
 if (!model) throw new Error(`no model ${values.model}`);
 const threads = Number(values['ort-threads']);
 const session = await ort.InferenceSession.create(model.filePath, threads > 0 ? { intraOpNumThreads: threads } : {});
-const { tensor: inputName, features } = model.manifest.input;
-const outputName = model.manifest.output.probabilities;
+const handle = modelHandle(model);
+const pipeline = pipelineFor(handle.pipeline);
 
 const metrics = new Registry();
 collectDefaultMetrics({ register: metrics, prefix: 'naive_' });
@@ -34,16 +40,17 @@ collectDefaultMetrics({ register: metrics, prefix: 'naive_' });
 const apollo = new ApolloServer({
   typeDefs: loadTypeDefs(),
   resolvers: {
+    ...resolvers,
     Query: {
-      predict: async (_: unknown, args: { input: { features: number[] } }): Promise<PredictionResult> => {
-        const input = new ort.Tensor('float32', Float32Array.from(args.input.features), [1, features.length]);
-        const outputs = await session.run({ [inputName]: input }, [outputName]);
-        return { model, cached: false, item: { kind: 'classification', probabilities: outputs[outputName]!.data as Float32Array } };
+      predict: async (_: unknown, args: { input: PredictionInput }): Promise<PredictionResult> => {
+        const { payload } = encodeInput(model, args.input);
+        const timings: PhaseTimings = { preprocessMs: 0, inferenceMs: 0, postprocessMs: 0 };
+        const [item] = await pipeline.run(session, handle, [payload], timings);
+        if (!item || item.kind === 'failure') throw new Error(item?.message ?? 'no result');
+        return { model, cached: false, item };
       },
     },
-    // The same field resolvers as PredictionQL's, so both servers do the same work per field.
-    Prediction: resolvers.Prediction,
-    Classification: resolvers.Classification,
+    Mutation: {},
   } as never,
 });
 await apollo.start();
@@ -51,7 +58,7 @@ const app = express();
 app.get('/metrics', async (_req, res) => {
   res.type(metrics.contentType).send(await metrics.metrics());
 });
-app.use('/graphql', express.json(), expressMiddleware(apollo));
+app.use('/graphql', express.json({ limit: '50mb' }), expressMiddleware(apollo));
 const server = createServer(app);
 server.listen(Number(values.port), '127.0.0.1', () => {
   const { port } = server.address() as AddressInfo;

@@ -21,6 +21,8 @@ export interface Config {
   logLevel: LogLevel;
   shutdownGraceMs: number;
   debugErrors: boolean;
+  adminToken: string | undefined;
+  watchModels: boolean;
 }
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -100,11 +102,13 @@ export const SETTINGS = [
   { key: 'playground', env: 'PLAYGROUND', flag: '--playground', description: 'Serve the GraphiQL playground on GET /graphql', default: () => true, parse: boolean },
   { key: 'logLevel', env: 'LOG_LEVEL', flag: '--log-level', description: `Log level: ${LOG_LEVELS.join(', ')}`, default: () => 'info', parse: logLevel },
   { key: 'shutdownGraceMs', env: 'SHUTDOWN_GRACE_MS', flag: '--shutdown-grace-ms', description: 'How long SIGTERM waits for in-flight requests before exiting', default: () => 10_000, parse: integer(0, 600_000) },
+  { key: 'watchModels', env: 'WATCH_MODELS', flag: '--watch-models', description: 'Reload the model repository when files under MODELS_DIR change', default: () => true, parse: boolean },
+  { key: 'adminToken', env: 'ADMIN_TOKEN', flag: '--admin-token', description: 'Bearer token for admin mutations (reloadModels); admin operations are refused when unset', default: (): string | undefined => undefined, parse: nonEmpty },
   { key: 'debugErrors', env: 'DEBUG_ERRORS', flag: '--debug-errors', description: 'Include stack traces in GraphQL error responses (never in production)', default: () => false, parse: boolean },
 ] as const satisfies readonly Setting<keyof Config>[];
 
 export function helpText(): string {
-  const rows = SETTINGS.map((s) => `  ${`${s.flag} <value>`.padEnd(28)} ${s.env.padEnd(18)} ${s.description} (default: ${String(s.default())})`);
+  const rows = SETTINGS.map((s) => `  ${`${s.flag} <value>`.padEnd(28)} ${s.env.padEnd(18)} ${s.description} (default: ${String(s.default() ?? 'none')})`);
   return ['Usage: npm start -- [options]', '', '  flag                         env variable       meaning', ...rows, '  --help                       print this text'].join('\n');
 }
 

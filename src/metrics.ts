@@ -70,6 +70,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly modelMemoryBytes = new Gauge({
+    name: 'predictql_model_memory_bytes',
+    help: 'Resident memory a model version added across the inference workers when it loaded',
+    labelNames: ['model', 'version'] as const,
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'predictql_' });
   }

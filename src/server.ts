@@ -25,7 +25,8 @@ import { loadTypeDefs } from './graphql/type-defs.ts';
 import { healthRouter } from './http/health.ts';
 import { playgroundRouter } from './http/playground.ts';
 import { Metrics } from './metrics.ts';
-import { modelHandle } from './models/handle.ts';
+import { isAdminRequest } from './http/admin-token.ts';
+import { ModelLifecycle } from './models/lifecycle.ts';
 import { ModelRegistry } from './models/registry.ts';
 import { readRepository } from './models/repository.ts';
 import { Predictions } from './predict/predictions.ts';
@@ -40,13 +41,15 @@ export interface RunningServer {
 }
 
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
-  const models = await readRepository(config.modelsDir, { maxBatchSize: config.maxBatchSize, maxDelayMs: config.maxDelayMs });
-  const registry = new ModelRegistry(models);
+  const batchingDefaults = { maxBatchSize: config.maxBatchSize, maxDelayMs: config.maxDelayMs };
+  const models = await readRepository(config.modelsDir, batchingDefaults);
   const cache = createPredictionCache(config.cacheUrl, logger);
   const pool = new InferencePool({ workers: config.workers, ortThreads: config.ortThreads });
   pool.on('workerError', (error: Error) => logger.error({ err: error }, 'an idle inference worker failed; it was replaced'));
   const dispatcher = new Dispatcher(pool.size);
   const metrics = new Metrics();
+  const lifecycle = new ModelLifecycle(config.modelsDir, batchingDefaults, pool, metrics, logger, (model) => predictions.drain(model));
+  const registry = new ModelRegistry(models, (model) => lifecycle.load(model));
   const predictions = new Predictions(registry, pool, dispatcher, cache, metrics, { deadlineMs: config.deadlineMs, maxQueue: config.maxQueue });
 
   const app = express();
@@ -65,7 +68,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   await apollo.start();
 
   let shuttingDown = false;
-  app.use(healthRouter(registry, () => shuttingDown));
+  let started = false;
+  app.use(healthRouter(registry, () => (shuttingDown ? 'shutting down' : started ? 'ready' : 'loading')));
   app.get('/metrics', async (_req, res) => {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
@@ -74,13 +78,18 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     '/graphql',
     express.json({ limit: '10mb' }),
     expressMiddleware(apollo, {
-      context: async ({ res }) => {
+      context: async ({ req, res }) => {
         // A client that disconnects before its answer has its queued inputs dropped.
         const disconnect = new AbortController();
         res.once('close', () => {
           if (!res.writableFinished) disconnect.abort(cancelled());
         });
-        return { registry, predictions: predictions.forRequest(disconnect.signal) };
+        return {
+          registry,
+          lifecycle,
+          predictions: predictions.forRequest(disconnect.signal),
+          isAdmin: isAdminRequest(req.headers.authorization, config.adminToken),
+        };
       },
     }),
   );
@@ -89,15 +98,14 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const { port } = httpServer.address() as AddressInfo;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   const url = `http://${host}:${port}`;
-  logger.info({ url, models: models.map((m) => m.id), cache: cache.description, workers: pool.size }, 'listening');
+  logger.info({ url, models: models.map((m) => `${m.id} (${m.manifest.loading})`), cache: cache.description, workers: pool.size }, 'listening');
 
   const ready = (async () => {
-    for (const model of models) {
-      const report = await pool.loadEverywhere(modelHandle(model), { kind: 'features', values: Float32Array.from(model.manifest.sample) });
-      model.status = { loaded: true, loadTimeMs: report.loadTimeMs, memoryBytes: report.memoryBytes };
-      metrics.modelLoadSeconds.observe({ model: model.name }, report.loadTimeMs / 1000);
-      logger.info({ model: model.id, loadTimeMs: Math.round(report.loadTimeMs * 10) / 10, memoryBytes: report.memoryBytes, workers: pool.size }, 'model loaded');
+    for (const model of registry.all()) {
+      if (model.manifest.loading === 'STARTUP') await registry.ensureLoaded(model);
     }
+    started = true;
+    if (config.watchModels) lifecycle.watch(registry);
     logger.info('ready');
   })();
 
@@ -107,6 +115,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       shuttingDown = true;
       await apollo.stop();
       await ready.catch(() => undefined);
+      await lifecycle.close();
       await pool.close();
       await cache.close();
       logger.info('stopped');

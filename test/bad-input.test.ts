@@ -34,7 +34,7 @@ describe('bad input', () => {
 
   it('rejects a number beyond float32 range', async () => {
     const res = await server.graphql(IRIS_QUERY, { features: [1e39, 3.5, 1.4, 0.2] });
-    assertError(res, 'BAD_USER_INPUT', /features\[0\] \(sepal_length_cm\) is 1e\+39; every feature must be a finite number/);
+    assertError(res, 'BAD_USER_INPUT', /features\[0\] \(sepal_length_cm\) is 1e\+39; every value must be a finite number/);
   });
 
   it('rejects a non-number passed as a variable', async () => {

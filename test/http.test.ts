@@ -16,9 +16,9 @@ describe('http', () => {
     assert.deepEqual(await health.json(), { status: 'ok' });
     const ready = await server.get('/readyz');
     assert.equal(ready.status, 200);
-    const body = (await ready.json()) as { status: string; models: Record<string, { loaded: boolean }> };
+    const body = (await ready.json()) as { status: string; models: Record<string, { state: string }> };
     assert.equal(body.status, 'ready');
-    assert.equal(body.models.iris?.loaded, true);
+    assert.equal(body.models.iris?.state, 'READY');
   });
 
   it('serves the GraphiQL playground from this server only, with nothing from outside', async () => {

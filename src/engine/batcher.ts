@@ -60,6 +60,14 @@ export class ModelBatcher {
     });
   }
 
+  private idleWaiters: Array<() => void> = [];
+
+  /** Resolves when no input of this model is queued or running (to retire a version). */
+  idle(): Promise<void> {
+    if (this.pending.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
   /** Inputs waiting for a batch to run. */
   get queueDepth(): number {
     return this.queuedJobs;
@@ -83,6 +91,7 @@ export class ModelBatcher {
       // Join before the batch can be submitted: a full batch runs synchronously from here, and
       // a job nobody has joined counts as abandoned.
       const joined = job.join(signal);
+      this.metrics.queueDepth.set({ model: this.modelName }, this.queuedJobs);
       // load() has opened a batch if none was open, so `current` holds this job.
       const batch = this.current!;
       if (++batch.size >= this.policy.maxBatchSize) this.submit(batch);
@@ -155,6 +164,8 @@ export class ModelBatcher {
       }
       this.runningBatches--;
       this.dispatcher.release();
+      this.metrics.queueDepth.set({ model: this.modelName }, this.queuedJobs);
+      if (this.pending.size === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
     }
     return jobs.map(() => null);
   }

@@ -1,8 +1,12 @@
 /** What every resolver of one GraphQL request can reach. */
+import type { ModelLifecycle } from '../models/lifecycle.ts';
 import type { ModelRegistry } from '../models/registry.ts';
 import type { RequestPredictions } from '../predict/predictions.ts';
 
 export interface RequestContext {
   registry: ModelRegistry;
+  lifecycle: ModelLifecycle;
   predictions: RequestPredictions;
+  /** True when the request carried `Authorization: Bearer <ADMIN_TOKEN>` and a token is set. */
+  isAdmin: boolean;
 }

@@ -10,6 +10,8 @@ export const ErrorCode = {
   BAD_USER_INPUT: 'BAD_USER_INPUT',
   /** No model (or no version of it) has the requested name. */
   MODEL_NOT_FOUND: 'MODEL_NOT_FOUND',
+  /** The model could not be loaded (its file is broken, say); fixed by replacing its folder. */
+  MODEL_LOAD_FAILED: 'MODEL_LOAD_FAILED',
   /** The model's queue is full: retry after the Retry-After header's seconds (HTTP 503). */
   OVERLOADED: 'OVERLOADED',
   /** The request's deadline passed before its prediction could be computed. */
@@ -20,6 +22,8 @@ export const ErrorCode = {
   WORKER_CRASHED: 'WORKER_CRASHED',
   /** ONNX Runtime failed on a valid input. */
   INFERENCE_FAILED: 'INFERENCE_FAILED',
+  /** An admin operation without the right `Authorization: Bearer <ADMIN_TOKEN>` header. */
+  UNAUTHENTICATED: 'UNAUTHENTICATED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -37,9 +41,12 @@ export function badUserInput(message: string): GraphQLError {
   return error(ErrorCode.BAD_USER_INPUT, message);
 }
 
-export function modelNotFound(name: string, known: readonly string[]): GraphQLError {
-  const choices = known.length > 0 ? `the models served are: ${known.join(', ')}` : 'no models are served';
-  return error(ErrorCode.MODEL_NOT_FOUND, `there is no model named "${name}"; ${choices}`);
+export function modelNotFound(what: string, choices: string): GraphQLError {
+  return error(ErrorCode.MODEL_NOT_FOUND, `${what}; ${choices}`);
+}
+
+export function modelLoadFailed(model: string, detail: string): GraphQLError {
+  return error(ErrorCode.MODEL_LOAD_FAILED, `model "${model}" could not be loaded: ${detail}`);
 }
 
 export function overloaded(model: string, maxQueue: number, retryAfterSeconds: number): GraphQLError {
@@ -60,6 +67,10 @@ export function workerCrashed(model: string, detail: string): GraphQLError {
 
 export function inferenceFailed(model: string, detail: string): GraphQLError {
   return error(ErrorCode.INFERENCE_FAILED, `model "${model}" failed to run: ${detail}`);
+}
+
+export function unauthenticated(operation: string): GraphQLError {
+  return error(ErrorCode.UNAUTHENTICATED, `${operation} needs the header "Authorization: Bearer <ADMIN_TOKEN>" with the server's admin token (set ADMIN_TOKEN to enable admin operations)`);
 }
 
 export function itemFailed(code: string, message: string): GraphQLError {

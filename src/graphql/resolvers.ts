@@ -3,17 +3,23 @@
  * registry, predictions to the request's RequestPredictions, and derived fields are computed
  * from the model's answer only when a query selects them.
  */
-import { badUserInput } from './errors.ts';
+import { badUserInput, unauthenticated } from './errors.ts';
 import type { Resolvers } from './generated/resolvers-types.ts';
 import { describeInput } from '../predict/input.ts';
-import { rankClasses, topIndex } from '../predict/prediction.ts';
+import { rankClasses, topIndex, TYPE_OF_KIND } from '../predict/prediction.ts';
 
 export const resolvers: Resolvers = {
   Query: {
     models: (_parent, _args, { registry }) => registry.list(),
-    model: (_parent, { name }, { registry }) => registry.find(name) ?? null,
-    predict: (_parent, { model, input, options }, { predictions }) => predictions.predict(model, input, options),
-    predictMany: (_parent, { model, inputs, options }, { predictions }) => predictions.predictMany(model, inputs, options),
+    model: (_parent, { name, version }, { registry }) => registry.find(name, version) ?? null,
+    predict: (_parent, { model, version, input, options }, { predictions }) => predictions.predict(model, version, input, options),
+    predictMany: (_parent, { model, version, inputs, options }, { predictions }) => predictions.predictMany(model, version, inputs, options),
+  },
+  Mutation: {
+    reloadModels: async (_parent, _args, { isAdmin, lifecycle, registry }) => {
+      if (!isAdmin) throw unauthenticated('reloadModels');
+      return lifecycle.reload(registry);
+    },
   },
   Model: {
     versionName: (model) => model.manifest.versionName ?? null,
@@ -21,26 +27,50 @@ export const resolvers: Resolvers = {
     description: (model) => model.manifest.description,
     input: (model) => ({
       kind: model.manifest.input.kind,
-      features: model.manifest.input.features,
+      features: model.manifest.input.kind === 'FEATURES' ? model.manifest.input.features : null,
       description: describeInput(model),
     }),
-    labels: (model) => model.manifest.labels,
-    loaded: (model) => model.status.loaded,
+    labels: (model) => model.labels,
+    loaded: (model) => model.status.state === 'READY',
+    state: (model) => model.status.state,
+    loading: (model) => model.manifest.loading,
+    loadError: (model) => model.status.error,
     loadTimeMs: (model) => model.status.loadTimeMs,
     memoryBytes: (model) => model.status.memoryBytes,
     batching: (model, _args, { predictions }) => predictions.batchPolicy(model),
+    versions: (model, _args, { registry }) => registry.versions(model.name),
   },
   Prediction: {
-    __resolveType: () => 'Classification',
+    __resolveType: (result) => TYPE_OF_KIND[result.item.kind],
   },
   Classification: {
-    label: ({ model, item }) => model.manifest.labels[topIndex(item.probabilities)]!,
+    label: ({ model, item }) => model.labels[topIndex(item.probabilities)]!,
     score: ({ item }) => item.probabilities[topIndex(item.probabilities)]!,
     classes: ({ model, item }, { top }) => {
       if (top !== undefined && top !== null && top < 1) {
         throw badUserInput(`classes(top: ${top}): top must be at least 1 (the model has ${item.probabilities.length} labels)`);
       }
-      return rankClasses(model.manifest.labels, item.probabilities, top ?? undefined);
+      return rankClasses(model.labels, item.probabilities, top ?? undefined);
     },
+  },
+  TextRecognition: {
+    text: ({ item }) => item.text,
+    confidence: ({ item }) => item.confidence,
+  },
+  SpeechDetection: {
+    segments: ({ item }) => Array.from({ length: item.segments.length / 2 }, (_, i) => ({ start: item.segments[2 * i]!, end: item.segments[2 * i + 1]! })),
+    speechRatio: ({ item }) => item.speechRatio,
+    durationSeconds: ({ item }) => item.durationSeconds,
+  },
+  TensorPrediction: {
+    outputs: ({ item }, { names }) => {
+      if (!names) return item.outputs;
+      const unknown = names.filter((n) => !item.outputs.some((t) => t.name === n));
+      if (unknown.length > 0) throw badUserInput(`outputs(names:): no output named ${unknown.join(', ')}; the outputs are ${item.outputs.map((t) => t.name).join(', ')}`);
+      return item.outputs.filter((t) => names.includes(t.name));
+    },
+  },
+  OutputTensor: {
+    data: (tensor) => Array.from(tensor.data),
   },
 };

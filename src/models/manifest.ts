@@ -1,42 +1,78 @@
 /**
- * The manifest.json of a model folder: what the model is, what it reads, what its outputs mean.
- * Parsed and checked once at load time so that a broken manifest stops the server with a message
- * naming the file and the field, not with an odd answer at prediction time.
+ * The manifest.json of a model folder: what the model is, what it reads, how its outputs become
+ * answers, how it is batched and loaded. Checked once when the folder is read, so a broken
+ * manifest is refused with a message naming the file and the field, never found out by a
+ * request. README.md ("Add your own model") documents every field.
  */
 import type { InputKind, ModelTask } from '../graphql/generated/resolvers-types.ts';
+
+/** A file shipped inside an npm package, resolved through the package, never downloaded. */
+export interface PackageFile {
+  package: string;
+  path: string;
+}
+
+/** A file in the model's folder (`file`), or inside an npm dependency. */
+export type FileRef = { file: string } | PackageFile;
+
+export type ImagePreprocess = 'mnist' | 'symbols' | 'text-line';
+export type AudioPreprocess = 'silero-vad';
+export type LoadingPolicy = 'STARTUP' | 'FIRST_USE';
+
+export interface TensorSpec {
+  name: string;
+  /** Dimensions; a string names a free dimension (the batch, usually). */
+  shape: Array<number | string>;
+}
+
+export type InputSpec =
+  | { kind: 'FEATURES'; tensor: string; features: string[] }
+  | { kind: 'TEXT'; tensor: string; maxLength: number }
+  | { kind: 'IMAGE'; tensor: string; preprocess: ImagePreprocess; maxBytes: number; maxPixels: number }
+  | { kind: 'AUDIO'; preprocess: AudioPreprocess; maxBytes: number; maxSeconds: number }
+  | { kind: 'TENSOR'; tensors: TensorSpec[]; maxElements: number };
+
+export type SampleSpec = number[] | string | FileRef | Array<{ name: string; dims: number[]; data: number[] }>;
 
 export interface Manifest {
   name: string;
   versionName?: string;
   task: ModelTask;
   description: string;
-  /** ONNX file, relative to the model's folder. */
-  file: string;
-  input: {
-    kind: InputKind;
-    /** Name of the ONNX graph input the features go to. */
-    tensor: string;
-    features: string[];
-  };
-  output: {
-    /** Name of the ONNX output holding one probability per label, shape [N, labels]. */
-    probabilities: string;
-  };
-  labels: string[];
+  /** The ONNX file. */
+  model: FileRef;
+  input: InputSpec;
+  /** ONNX output names by role (probabilities, logits, ...); TENSOR models list theirs in `names`. */
+  output: Record<string, string | string[]>;
+  /** Class labels in output order: inline, or a file (one label per line, or detypify's JSON). */
+  labels?: string[] | (FileRef & { format: 'lines' | 'detypify' });
+  /** OCR alphabet, one character per line. */
+  vocabulary?: FileRef;
   batching?: { maxBatchSize?: number; maxDelayMs?: number; maxQueue?: number };
-  /** An input the model is warmed up with when it loads. */
-  sample: number[];
+  loading: LoadingPolicy;
+  /** An input to warm the model up with when it loads. */
+  sample: SampleSpec;
+  /** Where the weights or training data came from, under which licence; shown as is. */
   training?: Record<string, unknown>;
+  source?: Record<string, unknown>;
 }
 
 export class ManifestError extends Error {
   override name = 'ManifestError';
 }
 
-const TASKS: readonly ModelTask[] = ['CLASSIFICATION'];
-// Only tabular features have a pre-processor so far; other kinds are declared in the schema.
-const SUPPORTED_INPUT_KINDS: readonly InputKind[] = ['FEATURES'];
+const TASKS: readonly ModelTask[] = ['CLASSIFICATION', 'TEXT_RECOGNITION', 'SPEECH_DETECTION', 'TENSOR'];
+const KINDS: readonly InputKind[] = ['FEATURES', 'TEXT', 'IMAGE', 'AUDIO', 'TENSOR'];
+const IMAGE_PREPROCESS: readonly ImagePreprocess[] = ['mnist', 'symbols', 'text-line'];
 const NAME_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
+
+/** The task each input pipeline answers, so a manifest cannot pair them wrongly. */
+export function taskOf(input: InputSpec): ModelTask {
+  if (input.kind === 'TENSOR') return 'TENSOR';
+  if (input.kind === 'AUDIO') return 'SPEECH_DETECTION';
+  if (input.kind === 'IMAGE' && input.preprocess === 'text-line') return 'TEXT_RECOGNITION';
+  return 'CLASSIFICATION';
+}
 
 type Json = Record<string, unknown>;
 
@@ -44,76 +80,190 @@ function isObject(value: unknown): value is Json {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** Checks a parsed manifest.json; `where` names the file in error messages. */
-export function parseManifest(raw: unknown, where: string): Manifest {
-  const fail = (field: string, expected: string): never => {
-    throw new ManifestError(`${where}: "${field}" must be ${expected}`);
-  };
-  const string = (obj: Json, field: string, path = field): string => {
-    const value = obj[field];
-    if (typeof value !== 'string' || value.trim() === '') fail(path, 'a non-empty string');
-    return value as string;
-  };
-  const stringList = (obj: Json, field: string, path = field): string[] => {
-    const value = obj[field];
-    if (!Array.isArray(value) || value.length === 0 || !value.every((v) => typeof v === 'string' && v !== '')) {
-      fail(path, 'a non-empty list of strings');
-    }
-    return value as string[];
-  };
-  const positive = (obj: Json, field: string, path: string, integer: boolean): number | undefined => {
-    const value = obj[field];
-    if (value === undefined) return undefined;
-    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || (integer && (!Number.isInteger(value) || value < 1))) {
-      fail(path, integer ? 'a whole number of at least 1' : 'a number of at least 0');
-    }
-    return value as number;
-  };
+/** Field checks that name the file and the field's path in their errors. */
+class Checker {
+  constructor(private readonly where: string) {}
 
-  if (!isObject(raw)) throw new ManifestError(`${where}: must hold a JSON object`);
-  const name = string(raw, 'name');
-  if (!NAME_PATTERN.test(name)) fail('name', 'lowercase letters, digits and dashes (at most 63), starting with a letter or digit');
-  const versionName = raw.versionName === undefined ? undefined : string(raw, 'versionName');
-  const task = raw.task as ModelTask;
-  if (!TASKS.includes(task)) fail('task', `one of ${TASKS.join(', ')}`);
-
-  const input = raw.input;
-  if (!isObject(input)) return fail('input', 'an object');
-  const kind = input.kind as InputKind;
-  if (!SUPPORTED_INPUT_KINDS.includes(kind)) fail('input.kind', `one of ${SUPPORTED_INPUT_KINDS.join(', ')}`);
-  const features = stringList(input, 'features', 'input.features');
-
-  const output = raw.output;
-  if (!isObject(output)) return fail('output', 'an object');
-  const labels = stringList(raw, 'labels');
-  if (new Set(labels).size !== labels.length) fail('labels', 'a list without repeats');
-
-  const sample = raw.sample;
-  if (!Array.isArray(sample) || sample.length !== features.length || !sample.every((v) => typeof v === 'number' && Number.isFinite(v))) {
-    fail('sample', `a list of ${features.length} finite numbers, one per feature`);
+  fail(path: string, expected: string): never {
+    throw new ManifestError(`${this.where}: "${path}" must be ${expected}`);
   }
 
+  object(value: unknown, path: string): Json {
+    if (!isObject(value)) this.fail(path, 'an object');
+    return value as Json;
+  }
+
+  string(obj: Json, field: string, path: string): string {
+    const value = obj[field];
+    if (typeof value !== 'string' || value.trim() === '') this.fail(path, 'a non-empty string');
+    return value as string;
+  }
+
+  optionalString(obj: Json, field: string, path: string): string | undefined {
+    return obj[field] === undefined ? undefined : this.string(obj, field, path);
+  }
+
+  oneOf<T extends string>(obj: Json, field: string, path: string, choices: readonly T[], fallback?: T): T {
+    const value = obj[field] ?? fallback;
+    if (!choices.includes(value as T)) this.fail(path, `one of ${choices.join(', ')}`);
+    return value as T;
+  }
+
+  stringList(obj: Json, field: string, path: string): string[] {
+    const value = obj[field];
+    if (!Array.isArray(value) || value.length === 0 || !value.every((v) => typeof v === 'string' && v !== '')) {
+      this.fail(path, 'a non-empty list of non-empty strings');
+    }
+    return value as string[];
+  }
+
+  number(obj: Json, field: string, path: string, opts: { integer?: boolean; min: number; fallback?: number }): number {
+    const value = obj[field] ?? opts.fallback;
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < opts.min || (opts.integer && !Number.isInteger(value))) {
+      this.fail(path, `${opts.integer ? 'a whole number' : 'a number'} of at least ${opts.min}`);
+    }
+    return value as number;
+  }
+
+  optionalNumber(obj: Json, field: string, path: string, opts: { integer?: boolean; min: number }): number | undefined {
+    return obj[field] === undefined ? undefined : this.number(obj, field, path, opts);
+  }
+
+  fileRef(value: unknown, path: string): FileRef {
+    const obj = this.object(value, path);
+    if (obj.file !== undefined) {
+      const file = this.string(obj, 'file', `${path}.file`);
+      if (file.startsWith('/') || file.split(/[\\/]/).includes('..')) this.fail(`${path}.file`, "a path inside the model's folder");
+      return { file };
+    }
+    if (obj.package !== undefined) {
+      return { package: this.string(obj, 'package', `${path}.package`), path: this.string(obj, 'path', `${path}.path`) };
+    }
+    return this.fail(path, 'either { "file": <path in the folder> } or { "package": <npm package>, "path": <path inside it> }');
+  }
+}
+
+/** Checks a parsed manifest.json; `where` names the file in error messages. */
+export function parseManifest(raw: unknown, where: string): Manifest {
+  const c = new Checker(where);
+  const root = c.object(raw, '(top level)');
+
+  const name = c.string(root, 'name', 'name');
+  if (!NAME_PATTERN.test(name)) c.fail('name', 'lowercase letters, digits and dashes (at most 63), starting with a letter or digit');
+
+  // `file` is the short form of `model: { file }`.
+  const model = root.model !== undefined ? c.fileRef(root.model, 'model') : c.fileRef({ file: root.file }, 'file');
+  const input = parseInput(c, c.object(root.input, 'input'));
+  const task = c.oneOf(root, 'task', 'task', TASKS);
+  if (task !== taskOf(input)) c.fail('task', `${taskOf(input)} for a ${input.kind}${'preprocess' in input ? ` (${input.preprocess})` : ''} input`);
+
+  const output = c.object(root.output ?? {}, 'output');
+  for (const [role, value] of Object.entries(output)) {
+    const ok = typeof value === 'string' ? value !== '' : Array.isArray(value) && value.every((v) => typeof v === 'string' && v !== '');
+    if (!ok) c.fail(`output.${role}`, 'an output name or a list of output names');
+  }
+
+  let labels: Manifest['labels'];
+  if (Array.isArray(root.labels)) {
+    labels = c.stringList(root, 'labels', 'labels');
+    if (new Set(labels).size !== labels.length) c.fail('labels', 'a list without repeats');
+  } else if (root.labels !== undefined) {
+    const ref = c.fileRef(root.labels, 'labels');
+    labels = { ...ref, format: c.oneOf(root.labels as Json, 'format', 'labels.format', ['lines', 'detypify'] as const, 'lines') };
+  }
+  if (task === 'CLASSIFICATION' && labels === undefined) c.fail('labels', 'given for a CLASSIFICATION model');
+
   let batching: Manifest['batching'];
-  if (raw.batching !== undefined) {
-    if (!isObject(raw.batching)) return fail('batching', 'an object');
+  if (root.batching !== undefined) {
+    const b = c.object(root.batching, 'batching');
     batching = {
-      maxBatchSize: positive(raw.batching, 'maxBatchSize', 'batching.maxBatchSize', true),
-      maxDelayMs: positive(raw.batching, 'maxDelayMs', 'batching.maxDelayMs', false),
-      maxQueue: positive(raw.batching, 'maxQueue', 'batching.maxQueue', true),
+      maxBatchSize: c.optionalNumber(b, 'maxBatchSize', 'batching.maxBatchSize', { integer: true, min: 1 }),
+      maxDelayMs: c.optionalNumber(b, 'maxDelayMs', 'batching.maxDelayMs', { min: 0 }),
+      maxQueue: c.optionalNumber(b, 'maxQueue', 'batching.maxQueue', { integer: true, min: 1 }),
     };
   }
 
   return {
     name,
-    versionName,
+    versionName: c.optionalString(root, 'versionName', 'versionName'),
     task,
-    description: string(raw, 'description'),
-    file: string(raw, 'file'),
-    input: { kind, tensor: string(input, 'tensor', 'input.tensor'), features },
-    output: { probabilities: string(output, 'probabilities', 'output.probabilities') },
+    description: c.string(root, 'description', 'description'),
+    model,
+    input,
+    output: output as Manifest['output'],
     labels,
+    vocabulary: root.vocabulary === undefined ? undefined : c.fileRef(root.vocabulary, 'vocabulary'),
     batching,
-    sample: sample as number[],
-    training: isObject(raw.training) ? raw.training : undefined,
+    loading: c.oneOf(root, 'loading', 'loading', ['STARTUP', 'FIRST_USE'] as const, 'STARTUP'),
+    sample: parseSample(c, root.sample, input),
+    training: isObject(root.training) ? root.training : undefined,
+    source: isObject(root.source) ? root.source : undefined,
   };
+}
+
+function parseInput(c: Checker, input: Json): InputSpec {
+  const kind = c.oneOf(input, 'kind', 'input.kind', KINDS);
+  switch (kind) {
+    case 'FEATURES':
+      return { kind, tensor: c.string(input, 'tensor', 'input.tensor'), features: c.stringList(input, 'features', 'input.features') };
+    case 'TEXT':
+      return { kind, tensor: c.string(input, 'tensor', 'input.tensor'), maxLength: c.number(input, 'maxLength', 'input.maxLength', { integer: true, min: 1, fallback: 10_000 }) };
+    case 'IMAGE':
+      return {
+        kind,
+        tensor: c.string(input, 'tensor', 'input.tensor'),
+        preprocess: c.oneOf(input, 'preprocess', 'input.preprocess', IMAGE_PREPROCESS),
+        maxBytes: c.number(input, 'maxBytes', 'input.maxBytes', { integer: true, min: 1, fallback: 5_000_000 }),
+        maxPixels: c.number(input, 'maxPixels', 'input.maxPixels', { integer: true, min: 1, fallback: 25_000_000 }),
+      };
+    case 'AUDIO':
+      return {
+        kind,
+        preprocess: c.oneOf(input, 'preprocess', 'input.preprocess', ['silero-vad'] as const),
+        maxBytes: c.number(input, 'maxBytes', 'input.maxBytes', { integer: true, min: 1, fallback: 10_000_000 }),
+        maxSeconds: c.number(input, 'maxSeconds', 'input.maxSeconds', { min: 0.1, fallback: 60 }),
+      };
+    case 'TENSOR': {
+      const tensors = input.tensors;
+      if (!Array.isArray(tensors) || tensors.length === 0) return c.fail('input.tensors', 'a non-empty list of { name, shape }');
+      return {
+        kind,
+        tensors: tensors.map((t, i) => {
+          const spec = c.object(t, `input.tensors[${i}]`);
+          const shape = spec.shape;
+          if (!Array.isArray(shape) || !shape.every((d) => (typeof d === 'number' && Number.isInteger(d) && d > 0) || (typeof d === 'string' && d !== ''))) {
+            c.fail(`input.tensors[${i}].shape`, 'a list of positive whole numbers and names of free dimensions');
+          }
+          return { name: c.string(spec, 'name', `input.tensors[${i}].name`), shape: shape as Array<number | string> };
+        }),
+        maxElements: c.number(input, 'maxElements', 'input.maxElements', { integer: true, min: 1, fallback: 1_000_000 }),
+      };
+    }
+  }
+}
+
+function parseSample(c: Checker, sample: unknown, input: InputSpec): SampleSpec {
+  switch (input.kind) {
+    case 'FEATURES':
+      if (!Array.isArray(sample) || sample.length !== input.features.length || !sample.every((v) => typeof v === 'number' && Number.isFinite(v))) {
+        c.fail('sample', `a list of ${input.features.length} finite numbers, one per feature`);
+      }
+      return sample as number[];
+    case 'TEXT':
+      if (typeof sample !== 'string' || sample === '') c.fail('sample', 'a non-empty text');
+      return sample as string;
+    case 'IMAGE':
+    case 'AUDIO':
+      return c.fileRef(sample, 'sample');
+    case 'TENSOR':
+      if (!Array.isArray(sample) || sample.length === 0) c.fail('sample', 'a list of { name, dims, data } tensors');
+      return (sample as unknown[]).map((t, i) => {
+        const tensor = c.object(t, `sample[${i}]`);
+        const dims = tensor.dims;
+        const data = tensor.data;
+        if (!Array.isArray(dims) || !dims.every((d) => Number.isInteger(d) && d >= 0)) c.fail(`sample[${i}].dims`, 'a list of whole numbers');
+        if (!Array.isArray(data) || !data.every((v) => typeof v === 'number')) c.fail(`sample[${i}].data`, 'a list of numbers');
+        return { name: c.string(tensor, 'name', `sample[${i}].name`), dims: dims as number[], data: data as number[] };
+      });
+  }
 }

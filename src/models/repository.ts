@@ -1,12 +1,21 @@
 /**
- * The model repository: one folder per model under the models directory, each with a
- * manifest.json and the ONNX file it names. Reading it resolves paths and derives each model's
- * version from the file's content, so a changed file is a new version without anyone bumping it.
+ * The model repository on disk, in the spirit of Triton's:
+ *
+ *   models/<name>/manifest.json (+ the ONNX file, unless it lives in an npm package)
+ *   models/<name>/<version>/manifest.json      several versions side by side; the folders sort
+ *                                              by name (numbers numerically), the last is the
+ *                                              default version
+ *
+ * Reading it resolves every file reference (in the folder, or inside an npm dependency through
+ * Node's resolver: never downloaded) and derives each version from the ONNX file's content, so
+ * changed weights are a new version without anyone bumping a number.
  */
 import { createHash } from 'node:crypto';
-import { readdir, readFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
-import { ManifestError, parseManifest } from './manifest.ts';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
+import type { Payload } from '../engine/tasks.ts';
+import { ManifestError, parseManifest, type FileRef, type Manifest } from './manifest.ts';
 import type { ServedModel } from './served-model.ts';
 
 export interface BatchingDefaults {
@@ -14,60 +23,140 @@ export interface BatchingDefaults {
   maxDelayMs: number;
 }
 
+const require = createRequire(import.meta.url);
+const versionCollator = new Intl.Collator('en', { numeric: true });
+
 export async function readRepository(modelsDir: string, defaults: BatchingDefaults): Promise<ServedModel[]> {
-  let entries;
-  try {
-    entries = await readdir(modelsDir, { withFileTypes: true });
-  } catch (error) {
-    throw new ManifestError(`cannot read the models directory ${modelsDir}: ${(error as Error).message}`);
-  }
-  const folders = entries.filter((e) => e.isDirectory()).map((e) => e.name).sort();
+  const folders = await subfolders(modelsDir).catch((error: Error) => {
+    throw new ManifestError(`cannot read the models directory ${modelsDir}: ${error.message}`);
+  });
   const models: ServedModel[] = [];
+  const topFolder = new Map<ServedModel, string>();
   for (const folder of folders) {
-    const model = await readModelFolder(join(modelsDir, folder), defaults);
-    if (model) models.push(model);
+    const path = join(modelsDir, folder);
+    if (await exists(join(path, 'manifest.json'))) {
+      const model = await readModelFolder(path, 0, defaults);
+      models.push(model);
+      topFolder.set(model, folder);
+      continue;
+    }
+    // A folder of versions: each subfolder with a manifest is one version.
+    const versions = [];
+    for (const sub of await subfolders(path)) {
+      if (await exists(join(path, sub, 'manifest.json'))) versions.push(sub);
+    }
+    versions.sort(versionCollator.compare);
+    for (const [order, version] of versions.entries()) {
+      const model = await readModelFolder(join(path, version), order, defaults);
+      models.push(model);
+      topFolder.set(model, folder);
+    }
   }
-  const seen = new Set<string>();
-  for (const model of models) {
-    if (seen.has(model.name)) throw new ManifestError(`two folders in ${modelsDir} declare the model "${model.name}"`);
-    seen.add(model.name);
-  }
+  checkNames(models, topFolder, modelsDir);
   return models;
 }
 
-/** Reads one model folder; a folder without manifest.json is not a model and yields null. */
-async function readModelFolder(folder: string, defaults: BatchingDefaults): Promise<ServedModel | null> {
-  const manifestPath = join(folder, 'manifest.json');
-  let text: string;
-  try {
-    text = await readFile(manifestPath, 'utf8');
-  } catch {
-    return null;
+/** One top-level folder per name, and no two versions with the same weights. */
+function checkNames(models: readonly ServedModel[], topFolder: ReadonlyMap<ServedModel, string>, modelsDir: string): void {
+  const folderOfName = new Map<string, string>();
+  const ids = new Set<string>();
+  for (const model of models) {
+    const folder = topFolder.get(model)!;
+    const known = folderOfName.get(model.name);
+    if (known !== undefined && known !== folder) throw new ManifestError(`two folders in ${modelsDir} declare the model "${model.name}": ${known} and ${folder}`);
+    folderOfName.set(model.name, folder);
+    if (ids.has(model.id)) throw new ManifestError(`${model.folder}: the same ONNX file as another version of "${model.name}" (${model.version}); versions must differ`);
+    ids.add(model.id);
   }
+}
+
+async function subfolders(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true });
+  return entries.filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name).sort(versionCollator.compare);
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+/** Resolves a file reference: a path in the model's folder, or a file inside an npm package. */
+export function resolveFile(ref: FileRef, folder: string): string {
+  if ('file' in ref) return resolve(folder, ref.file);
+  let packageJson: string;
+  try {
+    packageJson = require.resolve(`${ref.package}/package.json`);
+  } catch {
+    throw new ManifestError(`${folder}: the npm package "${ref.package}" is not installed (run npm install)`);
+  }
+  return join(dirname(packageJson), ref.path);
+}
+
+async function readBytes(ref: FileRef, folder: string, what: string, where: string): Promise<Buffer> {
+  const path = resolveFile(ref, folder);
+  try {
+    return await readFile(path);
+  } catch (error) {
+    throw new ManifestError(`${where}: cannot read ${what} ${path}: ${(error as Error).message}`);
+  }
+}
+
+async function readModelFolder(folder: string, versionOrder: number, defaults: BatchingDefaults): Promise<ServedModel> {
+  const where = join(folder, 'manifest.json');
   let json: unknown;
   try {
-    json = JSON.parse(text);
+    json = JSON.parse(await readFile(where, 'utf8'));
   } catch (error) {
-    throw new ManifestError(`${manifestPath}: not valid JSON (${(error as Error).message})`);
+    throw new ManifestError(`${where}: not valid JSON (${(error as Error).message})`);
   }
-  const manifest = parseManifest(json, manifestPath);
-  const filePath = resolve(folder, manifest.file);
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(filePath);
-  } catch (error) {
-    throw new ManifestError(`${manifestPath}: cannot read the model file ${filePath}: ${(error as Error).message}`);
-  }
+  const manifest = parseManifest(json, where);
+  const bytes = await readBytes(manifest.model, folder, 'the model file', where);
   const version = createHash('sha256').update(bytes).digest('hex').slice(0, 12);
   return {
     id: `${manifest.name}@${version}`,
     name: manifest.name,
     version,
+    versionOrder,
+    folder,
     manifest,
-    filePath,
+    filePath: resolveFile(manifest.model, folder),
+    labels: await readLabels(manifest, folder, where),
+    vocabularyPath: manifest.vocabulary ? resolveFile(manifest.vocabulary, folder) : null,
+    sample: await readSample(manifest, folder, where),
     maxBatchSize: manifest.batching?.maxBatchSize ?? defaults.maxBatchSize,
     maxDelayMs: manifest.batching?.maxDelayMs ?? defaults.maxDelayMs,
     maxQueue: manifest.batching?.maxQueue,
-    status: { loaded: false, loadTimeMs: null, memoryBytes: null },
+    status: { state: 'NOT_LOADED', loadTimeMs: null, memoryBytes: null, error: null },
   };
+}
+
+async function readLabels(manifest: Manifest, folder: string, where: string): Promise<string[]> {
+  const spec = manifest.labels;
+  if (spec === undefined) return [];
+  if (Array.isArray(spec)) return spec;
+  const text = (await readBytes(spec, folder, 'the labels file', where)).toString('utf8');
+  if (spec.format === 'lines') return text.split(/\r?\n/).filter((line) => line !== '');
+  // detypify-service's infer.json: [{ char, names: [...] }], one entry per output column.
+  const entries = JSON.parse(text) as Array<{ char: string; names: string[] }>;
+  return entries.map((e) => e.names[0] ?? e.char);
+}
+
+async function readSample(manifest: Manifest, folder: string, where: string): Promise<Payload> {
+  const sample = manifest.sample;
+  switch (manifest.input.kind) {
+    case 'FEATURES':
+      return { kind: 'features', values: Float32Array.from(sample as number[]) };
+    case 'TEXT':
+      return { kind: 'text', text: sample as string };
+    case 'IMAGE':
+    case 'AUDIO':
+      return { kind: 'bytes', bytes: new Uint8Array(await readBytes(sample as FileRef, folder, 'the sample', where)) };
+    case 'TENSOR':
+      return {
+        kind: 'tensors',
+        tensors: (sample as Array<{ name: string; dims: number[]; data: number[] }>).map((t) => ({ name: t.name, dims: t.dims, data: Float32Array.from(t.data) })),
+      };
+  }
 }

@@ -1,27 +1,43 @@
 /**
- * A model as the server holds it: its manifest, resolved against the repository folder, plus the
- * version derived from the ONNX file's bytes and its load state.
+ * A model version as the server holds it: its manifest with every file reference resolved, the
+ * version derived from the ONNX file's bytes, and its load state.
  */
+import type { Payload } from '../engine/tasks.ts';
 import type { Manifest } from './manifest.ts';
 
+export type ModelState = 'NOT_LOADED' | 'LOADING' | 'READY' | 'FAILED';
+
+export interface ModelStatus {
+  state: ModelState;
+  loadTimeMs: number | null;
+  memoryBytes: number | null;
+  /** Why the last load failed. */
+  error: string | null;
+}
+
 export interface ServedModel {
-  /** `name@version`: identifies one set of weights in the workers and in the cache. */
+  /** `name@version`: identifies one set of weights in the workers, the batcher and the cache. */
   readonly id: string;
   readonly name: string;
   /** First 12 hex digits of the SHA-256 of the ONNX file. */
   readonly version: string;
+  /** Sorts the versions of one name; the highest is the default. */
+  readonly versionOrder: number;
+  /** The folder holding the manifest. */
+  readonly folder: string;
   readonly manifest: Manifest;
   /** Absolute path of the ONNX file. */
   readonly filePath: string;
-  readonly maxBatchSize: number;
+  /** Class labels in output order; empty for models that are not classifiers. */
+  readonly labels: readonly string[];
+  /** Absolute path of the OCR alphabet file, for text-line models. */
+  readonly vocabularyPath: string | null;
+  /** The warm-up input. */
+  readonly sample: Payload;
+  /** Lowered to the graph's fixed batch size, if it has one, when the model loads. */
+  maxBatchSize: number;
   readonly maxDelayMs: number;
   /** From the manifest; the server-wide MAX_QUEUE applies when undefined. */
   readonly maxQueue: number | undefined;
   status: ModelStatus;
-}
-
-export interface ModelStatus {
-  loaded: boolean;
-  loadTimeMs: number | null;
-  memoryBytes: number | null;
 }

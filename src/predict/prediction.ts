@@ -12,7 +12,19 @@ export interface PredictionResult {
   item: ItemResult;
 }
 
-export type ClassificationResult = PredictionResult & { item: Extract<ItemResult, { kind: 'classification' }> };
+type ResultOf<K extends ItemResult['kind']> = PredictionResult & { item: Extract<ItemResult, { kind: K }> };
+export type ClassificationResult = ResultOf<'classification'>;
+export type TextRecognitionResult = ResultOf<'textRecognition'>;
+export type SpeechDetectionResult = ResultOf<'speechDetection'>;
+export type TensorPredictionResult = ResultOf<'tensor'>;
+
+/** The GraphQL type of a prediction, from the kind of its answer. */
+export const TYPE_OF_KIND = {
+  classification: 'Classification',
+  textRecognition: 'TextRecognition',
+  speechDetection: 'SpeechDetection',
+  tensor: 'TensorPrediction',
+} as const satisfies Record<ItemResult['kind'], string>;
 
 export interface ClassScoreResult {
   label: string;

@@ -58,6 +58,13 @@ export class Predictions {
   async resolve(model: ServedModel, inputs: readonly EncodedInput[], signal: AbortSignal): Promise<Array<Outcome | Error>> {
     const keys = inputs.map((input) => `${model.id}:${input.digest}`);
     const hits = await this.cache.getMany(keys);
+    if (hits.some((hit) => hit === undefined)) {
+      try {
+        await this.registry.ensureLoaded(model);
+      } catch (error) {
+        return inputs.map((_, i) => hits[i] ? this.count(model, { item: hits[i]!, cached: true }) : (error as Error));
+      }
+    }
     const batcher = this.batcher(model);
     return Promise.all(
       inputs.map(async (input, i): Promise<Outcome | Error> => {
@@ -75,20 +82,26 @@ export class Predictions {
     );
   }
 
-  batcher(model: ServedModel): ModelBatcher {
+  batchPolicy(model: ServedModel): BatchPolicy {
+    return { maxBatchSize: model.maxBatchSize, maxDelayMs: model.maxDelayMs, maxQueue: model.maxQueue ?? this.settings.maxQueue };
+  }
+
+  /** The version's batcher; created once the version is loaded, when its batch limit is known. */
+  private batcher(model: ServedModel): ModelBatcher {
     let batcher = this.batchers.get(model.id);
     if (!batcher) {
-      batcher = new ModelBatcher(
-        model.name,
-        modelHandle(model),
-        { maxBatchSize: model.maxBatchSize, maxDelayMs: model.maxDelayMs, maxQueue: model.maxQueue ?? this.settings.maxQueue },
-        this.pool,
-        this.dispatcher,
-        this.metrics,
-      );
+      batcher = new ModelBatcher(model.name, modelHandle(model), this.batchPolicy(model), this.pool, this.dispatcher, this.metrics);
       this.batchers.set(model.id, batcher);
     }
     return batcher;
+  }
+
+  /** Waits until nothing of this version is queued or running, then drops its batcher. */
+  async drain(model: ServedModel): Promise<void> {
+    const batcher = this.batchers.get(model.id);
+    if (!batcher) return;
+    await batcher.idle();
+    this.batchers.delete(model.id);
   }
 
   private count(model: ServedModel, outcome: Outcome): Outcome {
@@ -108,18 +121,18 @@ export class RequestPredictions {
   ) {}
 
   batchPolicy(model: ServedModel): BatchPolicy {
-    return this.predictions.batcher(model).policy;
+    return this.predictions.batchPolicy(model);
   }
 
-  async predict(modelName: string, input: PredictionInput, options?: PredictOptions | null): Promise<PredictionResult> {
-    const model = this.predictions.registry.get(modelName);
+  async predict(modelName: string, version: string | null | undefined, input: PredictionInput, options?: PredictOptions | null): Promise<PredictionResult> {
+    const model = this.predictions.registry.get(modelName, version);
     const deadlineMs = this.deadline(options);
     const encoded = encodeInput(model, input);
     return this.result(model, await this.loader(model, deadlineMs).load(encoded));
   }
 
-  async predictMany(modelName: string, inputs: readonly PredictionInput[], options?: PredictOptions | null): Promise<PredictionResult[]> {
-    const model = this.predictions.registry.get(modelName);
+  async predictMany(modelName: string, version: string | null | undefined, inputs: readonly PredictionInput[], options?: PredictOptions | null): Promise<PredictionResult[]> {
+    const model = this.predictions.registry.get(modelName, version);
     const deadlineMs = this.deadline(options);
     // Check every input before any work is queued: a bad one fails the request up front.
     const encoded = inputs.map((input, i) => encodeInput(model, input, `inputs[${i}]`));
