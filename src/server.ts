@@ -34,6 +34,8 @@ import { Predictions } from './predict/predictions.ts';
 export interface RunningServer {
   url: string;
   port: number;
+  /** The inference pool, for diagnostics and for tests that stop a worker. */
+  pool: InferencePool;
   /** Resolves once every model is loaded in every worker; rejects if one fails to load. */
   ready: Promise<void>;
   /** Stops accepting, lets in-flight requests finish, then frees workers and the cache. */
@@ -116,6 +118,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       await apollo.stop();
       await ready.catch(() => undefined);
       await lifecycle.close();
+      // Batches of clients that left may still be running; let them end before the workers do.
+      await dispatcher.idle();
       await pool.close();
       await cache.close();
       logger.info('stopped');
@@ -123,7 +127,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     return closing;
   };
 
-  return { url, port, ready, close };
+  return { url, port, pool, ready, close };
 }
 
 function listen(server: Server, host: string, port: number): Promise<void> {

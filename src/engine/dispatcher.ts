@@ -38,5 +38,18 @@ export class Dispatcher {
     const next = this.waiting.shift();
     if (next) next();
     else this.running--;
+    if (this.running === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
+  }
+
+  private idleWaiters: Array<() => void> = [];
+
+  /**
+   * Resolves when no batch is running or waiting. Shutdown waits for this before stopping the
+   * workers: a worker terminated inside session.run takes the whole process down with it
+   * (onnxruntime-node throws a C++ exception into a dying thread).
+   */
+  idle(): Promise<void> {
+    if (this.running === 0 && this.waiting.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 }

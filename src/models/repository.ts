@@ -89,7 +89,7 @@ export function resolveFile(ref: FileRef, folder: string): string {
   try {
     packageJson = require.resolve(`${ref.package}/package.json`);
   } catch {
-    throw new ManifestError(`${folder}: the npm package "${ref.package}" is not installed (run npm install)`);
+    throw new ManifestError(`${join(folder, 'manifest.json')}: the npm package "${ref.package}" is not installed (run npm install)`);
   }
   return join(dirname(packageJson), ref.path);
 }

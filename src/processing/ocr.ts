@@ -10,7 +10,19 @@
  * Preprocessing follows PaddleOCR's TextRecognizer.resize_norm_img: keep the aspect ratio at
  * height 48, (x / 255 - 0.5) / 0.5 per channel in BGR order (PaddleOCR feeds OpenCV images),
  * right-pad to the batch width with 0 *after* normalisation, i.e. mid-grey, which is what the
- * model saw in training (PaddleOCR also pads every line to at least 320 px).
+ * model saw in training (PaddleOCR also pads every line to at least 320 px). Resizing here is
+ * antialiased bilinear (resize.ts) rather than cv2's INTER_LINEAR, so tall crops do not alias.
+ *
+ * Padding is not neutral for this network (see ocrPaddedWidth): a worker must batch only lines
+ * that share a canonical width (groupOcrLines), or a line's text could depend on its batch-mates.
+ *
+ * Usage in a worker:
+ *   for (const { indices } of groupOcrLines(images, opts, 16)) {
+ *     const batch = prepareOcrBatch(indices.map((i) => images[i]), opts);
+ *     const out = (await session.run({ x: new ort.Tensor('float32', batch.data, batch.dims) }))['softmax_11.tmp_0'];
+ *     const [n, t, c] = out.dims;
+ *     ctcGreedyDecode(out.data, n, t, c, keys, batch.widths) // -> texts for `indices`
+ *   }
  */
 import { readFileSync } from 'node:fs';
 import type { DecodedImage } from './image.ts';
@@ -47,14 +59,18 @@ export function loadOcrKeys(path: string, expectedClasses: number = OCR_CLASSES)
 export interface OcrBatchOptions {
   /** Must be 48: the network's fixed input height. */
   height: 48;
-  /** Widest input sent to the model; wider lines are squeezed to it (PaddleOCR allows 3200). */
+  /** Widest line content sent to the model; wider lines are squeezed to it (PaddleOCR: 3200). */
   maxWidth: number;
   /**
-   * Narrowest batch width: every line is padded to at least this. PaddleOCR uses 320 (ratio
-   * 320/48), which is what the model saw in training. Default 320; lower it to trade a little
-   * accuracy on very short words for speed.
+   * Narrowest padded width. PaddleOCR pads every line to at least 320 (ratio 320/48), which is
+   * what the model saw in training. Default 320.
    */
   minWidth?: number;
+  /**
+   * Padded widths are rounded up to a multiple of this (default 32, a multiple of the stride 8),
+   * so that lines of similar length share a padded width and can share a batch.
+   */
+  widthStep?: number;
 }
 
 export interface OcrBatch {
@@ -65,30 +81,73 @@ export interface OcrBatch {
   widths: number[];
 }
 
+/** Width of a line once resized to height 48 keeping its aspect ratio, capped at maxWidth. */
+export function ocrContentWidth(image: Pick<DecodedImage, 'width' | 'height'>, opts: OcrBatchOptions): number {
+  return Math.max(1, Math.min(opts.maxWidth, Math.ceil((OCR_HEIGHT * image.width) / image.height)));
+}
+
+/**
+ * The padded width at which a line is *canonically* run: its content width rounded up to
+ * `widthStep`, at least `minWidth`. It depends on the line alone.
+ *
+ * Why it matters: PP-OCRv4's SVTR neck mixes information across the whole width, so the grey
+ * padding is not invisible to it. Measured on 33 rendered lines (3 fonts) padded by 0 to 512
+ * extra columns, 5 decoded differently at some padding: a leading space appearing (3, removed
+ * by ctcGreedyDecode's trim), a space dropped, or "," read as "，". A line padded to whatever
+ * its batch-mates need would therefore give answers that depend on the batch, which a result
+ * cache keyed on the input alone must not see. Run each line at its canonical width: batch
+ * only lines that share it (see `groupOcrLines`).
+ */
+export function ocrPaddedWidth(contentWidth: number, opts: OcrBatchOptions): number {
+  const step = opts.widthStep ?? 32;
+  if (!(step > 0 && step % OCR_STRIDE === 0)) throw new Error(`widthStep must be a positive multiple of ${OCR_STRIDE}, got ${step}`);
+  return Math.max(opts.minWidth ?? 320, Math.ceil(contentWidth / step) * step);
+}
+
+/**
+ * Splits lines into groups that share a canonical padded width (each group at most `maxBatch`
+ * lines), widest first. Run one prepareOcrBatch + session.run per group: every line's text is
+ * then the same as if it had been sent alone.
+ */
+export function groupOcrLines(
+  images: readonly Pick<DecodedImage, 'width' | 'height'>[],
+  opts: OcrBatchOptions,
+  maxBatch = Infinity,
+): Array<{ width: number; indices: number[] }> {
+  const byWidth = new Map<number, number[]>();
+  images.forEach((image, i) => {
+    const width = ocrPaddedWidth(ocrContentWidth(image, opts), opts);
+    const list = byWidth.get(width);
+    if (list) list.push(i);
+    else byWidth.set(width, [i]);
+  });
+  const groups: Array<{ width: number; indices: number[] }> = [];
+  for (const [width, indices] of [...byWidth].sort((a, b) => b[0] - a[0])) {
+    for (let i = 0; i < indices.length; i += maxBatch) groups.push({ width, indices: indices.slice(i, i + maxBatch) });
+  }
+  return groups;
+}
+
 /**
  * Turns decoded RGB text-line crops into one model input batch.
  *
- * Each line is resized to height 48 keeping its aspect ratio (width ceil(48 * w / h), capped at
- * `maxWidth`), written into the batch in BGR order and normalised, and the rest of its row is
- * left at 0 (normalised mid-grey). The batch width W is the widest line (at least `minWidth`),
- * rounded up to a multiple of 8 so every time step covers whole columns.
- *
- * Padding a narrow line out to a wide batch does not change its text (checked on rendered lines:
- * the decoded strings are identical at widths 320 to 1000+); to be safe against a stray
- * character decoded from the grey pad, `ctcGreedyDecode` accepts each line's `widths` and reads
- * only the time steps that cover the line's own columns.
+ * Each line is resized to height 48 keeping its aspect ratio (`ocrContentWidth`), written into
+ * the batch in BGR order and normalised, and the rest of its row is left at 0 (normalised
+ * mid-grey). The batch width is the largest canonical width (`ocrPaddedWidth`) among the lines:
+ * pass lines from one `groupOcrLines` group and every line runs at its own canonical width.
  */
 export function prepareOcrBatch(images: readonly DecodedImage[], opts: OcrBatchOptions): OcrBatch {
   if (opts.height !== OCR_HEIGHT) throw new Error(`prepareOcrBatch: height must be ${OCR_HEIGHT}, got ${opts.height}`);
   if (!(opts.maxWidth >= OCR_STRIDE)) throw new Error(`prepareOcrBatch: maxWidth must be at least ${OCR_STRIDE}`);
+  if (images.length === 0) throw new Error('prepareOcrBatch: no images');
   const h = OCR_HEIGHT;
   const widths = images.map((image, i) => {
     if (image.channels !== 3) throw new Error(`prepareOcrBatch: image ${i} has ${image.channels} channels; decode it as 'rgb'`);
     if (image.width < 1 || image.height < 1) throw new Error(`prepareOcrBatch: image ${i} is empty`);
-    return Math.max(1, Math.min(opts.maxWidth, Math.ceil((h * image.width) / image.height)));
+    return ocrContentWidth(image, opts);
   });
-  const widest = Math.max(opts.minWidth ?? 320, ...widths);
-  const w = Math.ceil(widest / OCR_STRIDE) * OCR_STRIDE;
+  let w = 0;
+  for (const cw of widths) w = Math.max(w, ocrPaddedWidth(cw, opts));
   const plane = h * w;
   const data = new Float32Array(images.length * 3 * plane); // zeros: the normalised pad value
 
@@ -119,10 +178,13 @@ export interface OcrText {
 
 /**
  * Greedy CTC decoding of the model output [n, t, c]: per time step take the most probable class,
- * merge consecutive repeats, drop blanks (class 0). PaddleOCR's CTCLabelDecode does the same.
+ * merge consecutive repeats, drop blanks (class 0), as PaddleOCR's CTCLabelDecode does. Then
+ * leading and trailing spaces are trimmed: an image cannot show them, and the model tends to
+ * read the white margin before a line as a space (seen on rendered lines).
  *
  * The output of this model is already a softmax (its output node is `softmax_11`), so the max
- * value is the character's probability and no exp/normalisation is needed.
+ * value is the character's probability and no exp/normalisation is needed. `confidence` is the
+ * mean probability of the characters in the returned text.
  *
  * `widths` (optional, from prepareOcrBatch) limits line i to the ceil(widths[i] / 8) time steps
  * that cover its own columns, so nothing decoded from right padding can reach its text.
@@ -138,11 +200,11 @@ export function ctcGreedyDecode(
   if (logits.length !== n * t * c) throw new Error(`ctcGreedyDecode: ${logits.length} values is not ${n}x${t}x${c}`);
   if (keys.length !== c) throw new Error(`ctcGreedyDecode: ${keys.length} keys for ${c} classes`);
   const results: OcrText[] = [];
+  const chars: string[] = [];
+  const probs = new Float32Array(t);
   for (let i = 0; i < n; i++) {
     const steps = widths?.[i] !== undefined ? Math.min(t, Math.ceil(widths[i]! / OCR_STRIDE)) : t;
-    let text = '';
-    let sum = 0;
-    let kept = 0;
+    chars.length = 0;
     let previous = -1;
     for (let s = 0; s < steps; s++) {
       const row = (i * t + s) * c;
@@ -156,13 +218,18 @@ export function ctcGreedyDecode(
         }
       }
       if (best !== 0 && best !== previous) {
-        text += keys[best]!;
-        sum += bestP;
-        kept++;
+        probs[chars.length] = bestP;
+        chars.push(keys[best]!);
       }
       previous = best;
     }
-    results.push({ text, confidence: kept > 0 ? sum / kept : 0 });
+    let from = 0;
+    let to = chars.length;
+    while (from < to && chars[from] === ' ') from++;
+    while (to > from && chars[to - 1] === ' ') to--;
+    let sum = 0;
+    for (let k = from; k < to; k++) sum += probs[k]!;
+    results.push({ text: chars.slice(from, to).join(''), confidence: to > from ? sum / (to - from) : 0 });
   }
   return results;
 }

@@ -1,7 +1,10 @@
 /**
  * Renders test images with sharp's text input and the DejaVu fonts shipped in the
- * `dejavu-fonts-ttf` package, so the fixtures look the same on any machine, including one with
- * no system fonts at all (Pango is handed the font file, not a family name to look up).
+ * `dejavu-fonts-ttf` package, so the fixtures use the same font on any machine, including one
+ * with no system fonts at all (Pango is handed the font file, not a family name to look up;
+ * checked with FONTCONFIG_FILE pointing at an empty config). The pixels can still differ a
+ * little between machines (fontconfig's hinting settings), so tests should compare what a
+ * model reads, never image bytes or hashes.
  */
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -104,11 +107,13 @@ export async function renderSymbolPng(char: string, opts: SymbolOptions = {}): P
   const scale = target / Math.max(inkW, inkH);
   const w = Math.max(1, Math.round(inkW * scale));
   const h = Math.max(1, Math.round(inkH * scale));
-  const glyph = await sharp(data, { raw: { width, height, channels: 1 } })
+  const { data: glyph, info } = await sharp(data, { raw: { width, height, channels: 1 } })
     .extract({ left: x0, top: y0, width: inkW, height: inkH })
     .resize(w, h, { fit: 'fill' })
+    .toColourspace('b-w') // sharp's default output colourspace is sRGB: 3 channels
     .raw()
-    .toBuffer();
+    .toBuffer({ resolveWithObject: true });
+  if (info.channels !== 1 || glyph.length !== w * h) throw new Error(`renderSymbolPng: expected ${w}x${h}x1, got ${info.width}x${info.height}x${info.channels}`);
   for (let i = 0; i < glyph.length; i++) glyph[i] = 255 - glyph[i]!;
   const left = Math.floor((side - w) / 2);
   const top = Math.floor((side - h) / 2);
@@ -117,5 +122,35 @@ export async function renderSymbolPng(char: string, opts: SymbolOptions = {}): P
     .toColourspace('b-w')
     .png()
     .toBuffer();
+  return new Uint8Array(png.buffer, png.byteOffset, png.length);
+}
+
+/** A pen stroke: points in pixels on the canvas, joined by straight lines. */
+export type Stroke = ReadonlyArray<readonly [x: number, y: number]>;
+
+export interface StrokesOptions {
+  /** Square canvas side in pixels. Default 256. */
+  side?: number;
+  /** Pen width in pixels. Default 6. */
+  pen?: number;
+}
+
+/**
+ * Strokes drawn with a round pen, black on white, as PNG bytes: what a user's drawing pad sends,
+ * and the kind of input detypify's model was trained on (it was trained on strokes, not font
+ * glyphs). Rendered from SVG by sharp's librsvg, so no font is involved.
+ */
+export async function renderStrokesPng(strokes: readonly Stroke[], opts: StrokesOptions = {}): Promise<Uint8Array> {
+  const side = opts.side ?? 256;
+  const pen = opts.pen ?? 6;
+  const paths = strokes
+    .map((stroke) => stroke.map(([x, y], i) => `${i === 0 ? 'M' : 'L'}${x.toFixed(1)} ${y.toFixed(1)}`).join(' '))
+    .map((d) => `<path d="${d}"/>`)
+    .join('');
+  const svg =
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${side}" height="${side}">` +
+    `<rect width="100%" height="100%" fill="#fff"/>` +
+    `<g fill="none" stroke="#000" stroke-width="${pen}" stroke-linecap="round" stroke-linejoin="round">${paths}</g></svg>`;
+  const png = await sharp(Buffer.from(svg)).toColourspace('b-w').png().toBuffer();
   return new Uint8Array(png.buffer, png.byteOffset, png.length);
 }
