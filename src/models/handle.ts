@@ -41,7 +41,8 @@ export function modelHandle(model: ServedModel): ModelHandle {
       Object.assign(options, { maxBytes: input.maxBytes, maxPixels: input.maxPixels, vocabularyPath: model.vocabularyPath });
       break;
     case 'AUDIO':
-      Object.assign(options, { maxBytes: input.maxBytes, maxSeconds: input.maxSeconds });
+      inputTensor = input.tensor;
+      Object.assign(options, { maxBytes: input.maxBytes, maxSeconds: input.maxSeconds, stateTensor: input.stateTensor, sampleRateTensor: input.sampleRateTensor });
       break;
     case 'TENSOR':
       inputTensor = input.tensors[0]!.name;

@@ -29,7 +29,7 @@ export type InputSpec =
   | { kind: 'FEATURES'; tensor: string; features: string[] }
   | { kind: 'TEXT'; tensor: string; maxLength: number }
   | { kind: 'IMAGE'; tensor: string; preprocess: ImagePreprocess; maxBytes: number; maxPixels: number }
-  | { kind: 'AUDIO'; preprocess: AudioPreprocess; maxBytes: number; maxSeconds: number }
+  | { kind: 'AUDIO'; preprocess: AudioPreprocess; maxBytes: number; maxSeconds: number; tensor: string; stateTensor: string; sampleRateTensor: string }
   | { kind: 'TENSOR'; tensors: TensorSpec[]; maxElements: number };
 
 export type SampleSpec = number[] | string | FileRef | Array<{ name: string; dims: number[]; data: number[] }>;
@@ -222,6 +222,10 @@ function parseInput(c: Checker, input: Json): InputSpec {
         preprocess: c.oneOf(input, 'preprocess', 'input.preprocess', ['silero-vad'] as const),
         maxBytes: c.number(input, 'maxBytes', 'input.maxBytes', { integer: true, min: 1, fallback: 10_000_000 }),
         maxSeconds: c.number(input, 'maxSeconds', 'input.maxSeconds', { min: 0.1, fallback: 60 }),
+        // Silero's input names; another export of the model may name them differently.
+        tensor: input.tensor === undefined ? 'input' : c.string(input, 'tensor', 'input.tensor'),
+        stateTensor: input.stateTensor === undefined ? 'state' : c.string(input, 'stateTensor', 'input.stateTensor'),
+        sampleRateTensor: input.sampleRateTensor === undefined ? 'sr' : c.string(input, 'sampleRateTensor', 'input.sampleRateTensor'),
       };
     case 'TENSOR': {
       const tensors = input.tensors;

@@ -11,9 +11,10 @@
  * changed weights are a new version without anyone bumping a number.
  */
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Payload } from '../engine/tasks.ts';
 import { ManifestError, parseManifest, type FileRef, type Manifest } from './manifest.ts';
 import type { ServedModel } from './served-model.ts';
@@ -85,13 +86,23 @@ async function exists(path: string): Promise<boolean> {
 /** Resolves a file reference: a path in the model's folder, or a file inside an npm package. */
 export function resolveFile(ref: FileRef, folder: string): string {
   if ('file' in ref) return resolve(folder, ref.file);
-  let packageJson: string;
-  try {
-    packageJson = require.resolve(`${ref.package}/package.json`);
-  } catch {
-    throw new ManifestError(`${join(folder, 'manifest.json')}: the npm package "${ref.package}" is not installed (run npm install)`);
+  const dir = packageDir(ref.package);
+  if (!dir) throw new ManifestError(`${join(folder, 'manifest.json')}: the npm package "${ref.package}" is not installed (run npm install)`);
+  const path = resolve(dir, ref.path);
+  if (!path.startsWith(dir)) throw new ManifestError(`${join(folder, 'manifest.json')}: "${ref.path}" is outside the package "${ref.package}"`);
+  return path;
+}
+
+/**
+ * The folder of an installed package, found along Node's resolution paths. Not through
+ * require.resolve('<pkg>/package.json'): packages with an "exports" map may not export it.
+ */
+function packageDir(name: string): string | null {
+  for (const base of require.resolve.paths(name) ?? []) {
+    const dir = join(base, name);
+    if (existsSync(join(dir, 'package.json'))) return dir;
   }
-  return join(dirname(packageJson), ref.path);
+  return null;
 }
 
 async function readBytes(ref: FileRef, folder: string, what: string, where: string): Promise<Buffer> {

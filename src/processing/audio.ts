@@ -11,7 +11,11 @@
  * else (A-law, mu-law, ADPCM, 64-bit float, ...) is refused with a message naming the format
  * found and the formats allowed.
  */
-import wavefile from 'wavefile';
+import * as wavefileModule from 'wavefile';
+
+// wavefile is CommonJS: under plain Node its classes sit on the default export, under tsx (and
+// in worker threads) on the namespace; take them from wherever they are.
+const wavefile = ('WaveFile' in wavefileModule ? wavefileModule : (wavefileModule as unknown as { default: typeof wavefileModule }).default);
 import { AudioInputError } from './errors.ts';
 
 export { AudioInputError } from './errors.ts';

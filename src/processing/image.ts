@@ -58,6 +58,8 @@ export async function decodeImage(
   bytes: Uint8Array,
   limits: ImageLimits,
   channels: ImageChannels,
+  /** Shrink while decoding so that neither side exceeds this (aspect kept); for models that downscale anyway. */
+  shrinkTo?: number,
 ): Promise<DecodedImage> {
   if (bytes.length === 0) {
     throw new ImageInputError(`image is empty (0 bytes); send a ${ACCEPTED_IMAGE_FORMATS} file`);
@@ -96,6 +98,9 @@ export async function decodeImage(
   checkDimensions(width, height, limits);
 
   let pipeline = sharp(bytes, input).flatten({ background: '#ffffff' });
+  if (shrinkTo !== undefined && Math.max(width, height) > shrinkTo) {
+    pipeline = pipeline.resize({ width: shrinkTo, height: shrinkTo, fit: 'inside', withoutEnlargement: true });
+  }
   pipeline = channels === 'grey' ? pipeline.toColourspace('b-w') : pipeline.toColourspace('srgb');
   let decoded: { data: Buffer; info: OutputInfo };
   try {
