@@ -13,6 +13,7 @@ export interface Config {
   cacheUrl: string;
   workers: number;
   ortThreads: number;
+  workerHeapMb: number;
   maxBatchSize: number;
   maxDelayMs: number;
   maxQueue: number;
@@ -95,6 +96,7 @@ export const SETTINGS = [
   { key: 'cacheUrl', env: 'CACHE_URL', flag: '--cache-url', description: 'Result cache: lmdb://<dir> (on disk), memory:// or off', default: () => 'lmdb://./data/cache', parse: cacheUrl },
   { key: 'workers', env: 'WORKERS', flag: '--workers', description: 'Inference worker threads', default: () => Math.max(1, availableParallelism()), parse: integer(1, 256) },
   { key: 'ortThreads', env: 'ORT_THREADS', flag: '--ort-threads', description: 'ONNX Runtime intra-op threads per worker', default: () => 1, parse: integer(1, 256) },
+  { key: 'workerHeapMb', env: 'WORKER_HEAP_MB', flag: '--worker-heap-mb', description: 'JS heap limit of each inference worker; a worker past it is stopped and replaced, failing only its batch', default: () => 2048, parse: integer(32, 65536) },
   { key: 'maxBatchSize', env: 'MAX_BATCH_SIZE', flag: '--max-batch-size', description: 'Largest model batch, for models whose manifest sets none', default: () => 64, parse: integer(1, 65536) },
   { key: 'maxDelayMs', env: 'MAX_DELAY_MS', flag: '--max-delay-ms', description: 'Longest wait for a batch to fill while another batch of the model runs, for models whose manifest sets none', default: () => 2, parse: number(0, 10_000) },
   { key: 'maxQueue', env: 'MAX_QUEUE', flag: '--max-queue', description: 'Inputs that may wait in one model queue before new ones are refused with OVERLOADED, for models whose manifest sets none', default: () => 1024, parse: integer(1, 10_000_000) },

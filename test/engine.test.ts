@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
+import { drawDigitPng } from '../training/digits/render.ts';
 import { modelsDirWithSlowModel } from './helpers/fixture-models.ts';
 import { startTestServer, type TestServer } from './helpers/server.ts';
 
@@ -36,7 +37,7 @@ describe('engine', () => {
   let server: TestServer;
   let modelsDir: string;
   before(async () => {
-    modelsDir = modelsDirWithSlowModel(200, { batching: { maxBatchSize: 64, maxDelayMs: 2, maxQueue: 100 } });
+    modelsDir = modelsDirWithSlowModel(200, { batching: { maxBatchSize: 64, maxDelayMs: 2, maxQueue: 100 } }, ['iris', 'digits']);
     server = await startTestServer({ MODELS_DIR: modelsDir, WORKERS: '1', CACHE_URL: 'off' });
   });
   after(async () => {
@@ -130,6 +131,24 @@ describe('engine', () => {
     // A failure is never cached: the same bad input fails again, computed again.
     const again = await server.graphql(query, { f: [5, 5, 0, 0] });
     assert.equal(again.errors?.[0]?.extensions?.code, 'INFERENCE_FAILED');
+  });
+
+  it('fails only the input that cannot be processed, not its batch-mates', async () => {
+    const batchesBefore = await server.metric('predictql_batch_size_count', { model: 'digits' });
+    const rowsBefore = await server.metric('predictql_batch_size_sum', { model: 'digits' });
+    const busy = occupyWorker(server, 13);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const query = 'query ($image: String!) { predict(model: "digits", input: { image: $image }) { ... on Classification { label } } }';
+    const three = Buffer.from(await drawDigitPng(3)).toString('base64');
+    const seven = Buffer.from(await drawDigitPng(7)).toString('base64');
+    const corrupt = Buffer.from(await drawDigitPng(5)).subarray(0, 200).toString('base64');
+    const [, a, bad, b] = await Promise.all([busy, server.graphql(query, { image: three }), server.graphql(query, { image: corrupt }), server.graphql(query, { image: seven })]);
+    assert.equal(a.data.predict.label, '3');
+    assert.equal(b.data.predict.label, '7');
+    assert.equal(bad.errors?.[0]?.extensions?.code, 'BAD_USER_INPUT');
+    assert.match(bad.errors![0]!.message, /image looks like a PNG but could not be decoded/);
+    assert.equal((await server.metric('predictql_batch_size_count', { model: 'digits' })) - batchesBefore, 1, 'the three inputs ran as one batch');
+    assert.equal((await server.metric('predictql_batch_size_sum', { model: 'digits' })) - rowsBefore, 3);
   });
 
   it('feeds a model whose graph fixes the batch at 1 one input per run', async () => {

@@ -24,6 +24,11 @@ import {
 export interface PoolOptions {
   workers: number;
   ortThreads: number;
+  /**
+   * Each worker's JS heap limit. A worker that exceeds it (a pathological input blowing up its
+   * pre-processing) is stopped by Node and replaced; only its batch fails, not the process.
+   */
+  heapMb: number;
 }
 
 export interface ModelLoadReport {
@@ -57,6 +62,7 @@ export class InferencePool extends EventEmitter {
       minThreads: options.workers,
       maxThreads: options.workers,
       idleTimeout: Number.POSITIVE_INFINITY,
+      resourceLimits: { maxOldGenerationSizeMb: options.heapMb },
       workerData,
     });
     // Piscina reports a worker that fails while idle as an 'error' event; unheard, it would end
@@ -76,7 +82,7 @@ export class InferencePool extends EventEmitter {
       return (await this.piscina.run(task, { transferList: transferablesOf(payloads) })) as RunResult;
     } catch (error) {
       const message = (error as Error).message ?? String(error);
-      if (/worker exited|Terminating worker/i.test(message)) throw new WorkerCrashedError(`the inference worker stopped while running this batch (${message})`);
+      if (/worker exited|Terminating worker|memory limit/i.test(message)) throw new WorkerCrashedError(`the inference worker stopped while running this batch (${message})`);
       throw error;
     }
   }

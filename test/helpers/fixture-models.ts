@@ -124,12 +124,12 @@ export function writeFeaturesModel(dir: string, name: string, onnx: Uint8Array, 
 }
 
 /**
- * A models directory holding a copy of iris, a slow classifier named `slow` (`layers` dense
+ * A models directory holding copies of `bundled` models (iris by default), a slow classifier named `slow` (`layers` dense
  * layers), a fixed-batch classifier named `fixed` and a `fragile` one that fails on some inputs.
  */
-export function modelsDirWithSlowModel(layers = 40, slow: FixtureManifest = {}): string {
+export function modelsDirWithSlowModel(layers = 40, slow: FixtureManifest = {}, bundled: readonly string[] = ['iris']): string {
   const dir = tempDir('predictql-models-');
-  cpSync('models/iris', join(dir, 'iris'), { recursive: true });
+  for (const name of bundled) cpSync(join('models', name), join(dir, name), { recursive: true });
   writeFeaturesModel(join(dir, 'slow'), 'slow', slowClassifierOnnx(layers), { batching: { maxBatchSize: 64, maxDelayMs: 2 }, ...slow });
   writeFeaturesModel(join(dir, 'fixed'), 'fixed', fixedBatchClassifierOnnx(), { batching: { maxBatchSize: 64 } });
   writeFeaturesModel(join(dir, 'fragile'), 'fragile', fragileClassifierOnnx(), { sample: [-1, 3, 0, 0] });
