@@ -37,8 +37,8 @@ describe('http', () => {
       assert.ok(text.length > 1000, `${asset} has content`);
     }
     // A GraphQL GET request (not a browser page load) still reaches Apollo.
-    const query = await server.get(`/graphql?query=${encodeURIComponent('{ models { name } }')}`, { 'apollo-require-preflight': 'true' });
-    assert.deepEqual(await query.json(), { data: { models: [{ name: 'iris' }] } });
+    const query = await server.get(`/graphql?query=${encodeURIComponent('{ model(name: "iris") { name } }')}`, { 'apollo-require-preflight': 'true' });
+    assert.deepEqual(await query.json(), { data: { model: { name: 'iris' } } });
   });
 
   it('exposes Prometheus metrics with prediction counts', async () => {

@@ -109,7 +109,7 @@ describe('iris', () => {
   it('lists the model with its content version', async () => {
     const res = await server.graphql(`{ models { name version versionName task labels loaded loadTimeMs input { kind features } } model(name: "iris") { name } missing: model(name: "nope") { name } }`);
     assert.equal(res.errors, undefined);
-    const [iris] = res.data.models;
+    const iris = res.data.models.find((m: { name: string }) => m.name === 'iris');
     const { createHash } = await import('node:crypto');
     const { readFileSync } = await import('node:fs');
     const sha = createHash('sha256').update(readFileSync('models/iris/model.onnx')).digest('hex');
