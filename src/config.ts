@@ -13,6 +13,7 @@ export interface Config {
   cacheUrl: string;
   workers: number;
   ortThreads: number;
+  modelMaxWorkers: number;
   workerHeapMb: number;
   maxBatchSize: number;
   maxDelayMs: number;
@@ -94,8 +95,9 @@ export const SETTINGS = [
   { key: 'port', env: 'PORT', flag: '--port', description: 'HTTP port (0 picks a free one)', default: () => 4000, parse: integer(0, 65535) },
   { key: 'modelsDir', env: 'MODELS_DIR', flag: '--models-dir', description: 'Model repository: one folder per model with a manifest.json', default: () => resolve('models'), parse: (raw) => resolve(nonEmpty(raw)) },
   { key: 'cacheUrl', env: 'CACHE_URL', flag: '--cache-url', description: 'Result cache: lmdb://<dir> (on disk), memory:// or off', default: () => 'lmdb://./data/cache', parse: cacheUrl },
-  { key: 'workers', env: 'WORKERS', flag: '--workers', description: 'Inference worker threads', default: () => Math.max(1, availableParallelism()), parse: integer(1, 256) },
+  { key: 'workers', env: 'WORKERS', flag: '--workers', description: 'Inference worker threads (default: cores + 1, so one model saturating every core still leaves a worker for the others)', default: () => availableParallelism() + 1, parse: integer(1, 256) },
   { key: 'ortThreads', env: 'ORT_THREADS', flag: '--ort-threads', description: 'ONNX Runtime intra-op threads per worker', default: () => 1, parse: integer(1, 256) },
+  { key: 'modelMaxWorkers', env: 'MODEL_MAX_WORKERS', flag: '--model-max-workers', description: 'Workers one model may occupy at once, for models whose manifest sets none; 0 means WORKERS - 1 (at least 1)', default: () => 0, parse: integer(0, 256) },
   { key: 'workerHeapMb', env: 'WORKER_HEAP_MB', flag: '--worker-heap-mb', description: 'JS heap limit of each inference worker; a worker past it is stopped and replaced, failing only its batch', default: () => 2048, parse: integer(32, 65536) },
   { key: 'maxBatchSize', env: 'MAX_BATCH_SIZE', flag: '--max-batch-size', description: 'Largest model batch, for models whose manifest sets none', default: () => 64, parse: integer(1, 65536) },
   { key: 'maxDelayMs', env: 'MAX_DELAY_MS', flag: '--max-delay-ms', description: 'Longest wait for a batch to fill while another batch of the model runs, for models whose manifest sets none', default: () => 2, parse: number(0, 10_000) },
@@ -146,5 +148,7 @@ export function loadConfig(argv: readonly string[] = [], env: NodeJS.ProcessEnv 
       throw new ConfigError(`invalid ${source}: ${(error as Error).message}`);
     }
   }
-  return config as unknown as Config;
+  const result = config as unknown as Config;
+  if (result.modelMaxWorkers === 0) result.modelMaxWorkers = Math.max(1, result.workers - 1);
+  return result;
 }

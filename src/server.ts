@@ -52,7 +52,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const metrics = new Metrics();
   const lifecycle = new ModelLifecycle(config.modelsDir, batchingDefaults, pool, metrics, logger, (model) => predictions.drain(model));
   const registry = new ModelRegistry(models, (model) => lifecycle.load(model));
-  const predictions = new Predictions(registry, pool, dispatcher, cache, metrics, { deadlineMs: config.deadlineMs, maxQueue: config.maxQueue });
+  const predictions = new Predictions(registry, pool, dispatcher, cache, metrics, { deadlineMs: config.deadlineMs, maxQueue: config.maxQueue, maxWorkers: config.modelMaxWorkers });
 
   const app = express();
   app.disable('x-powered-by');

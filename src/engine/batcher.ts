@@ -4,7 +4,7 @@
  * maxBatchSize inputs, and the Dispatcher admits batches to the worker pool as workers free up.
  *
  * When a batch goes (the policy `bench/` measures):
- * - No batch of this model is running and a worker is free: at the end of the current tick
+ * - No batch of this model is running and it may start one: at the end of the current tick
  *   (setImmediate), so a burst of resolvers lands in one batch and a lone request never waits
  *   for a window.
  * - Otherwise the batch stays open for up to maxDelayMs to fill, then joins the Dispatcher's
@@ -28,6 +28,8 @@ export interface BatchPolicy {
   maxDelayMs: number;
   /** Inputs that may wait for a batch; more are refused with OVERLOADED. */
   maxQueue: number;
+  /** Batches of this model that may run at once, i.e. workers it may occupy. */
+  maxWorkers: number;
 }
 
 interface OpenBatch {
@@ -114,7 +116,7 @@ export class ModelBatcher {
       submitted: false,
     };
     this.current = batch;
-    if (this.runningBatches === 0 && this.dispatcher.hasFreeSlot) setImmediate(() => this.submit(batch));
+    if (this.runningBatches === 0 && this.dispatcher.canStart(this.handle.id, this.policy.maxWorkers)) setImmediate(() => this.submit(batch));
     else batch.timer = setTimeout(() => this.submit(batch), this.policy.maxDelayMs);
   }
 
@@ -122,7 +124,7 @@ export class ModelBatcher {
     if (batch.submitted) return;
     batch.submitted = true;
     clearTimeout(batch.timer);
-    this.dispatcher.submit(() => batch.dispatch());
+    this.dispatcher.submit(this.handle.id, this.policy.maxWorkers, () => batch.dispatch());
   }
 
   private async runBatch(jobs: readonly Job[]): Promise<null[]> {
@@ -138,7 +140,7 @@ export class ModelBatcher {
       job.fail(job.lastLeaveReason);
     }
     if (live.length === 0) {
-      this.dispatcher.release();
+      this.dispatcher.release(this.handle.id);
       return jobs.map(() => null);
     }
 
@@ -163,7 +165,7 @@ export class ModelBatcher {
         this.metrics.queueSeconds.observe({ model: this.modelName }, (dispatchedAt - job.enqueuedAt) / 1000);
       }
       this.runningBatches--;
-      this.dispatcher.release();
+      this.dispatcher.release(this.handle.id);
       this.metrics.queueDepth.set({ model: this.modelName }, this.queuedJobs);
       if (this.pending.size === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
     }

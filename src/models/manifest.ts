@@ -48,7 +48,7 @@ export interface Manifest {
   labels?: string[] | (FileRef & { format: 'lines' | 'detypify' });
   /** OCR alphabet, one character per line. */
   vocabulary?: FileRef;
-  batching?: { maxBatchSize?: number; maxDelayMs?: number; maxQueue?: number };
+  batching?: { maxBatchSize?: number; maxDelayMs?: number; maxQueue?: number; maxWorkers?: number };
   loading: LoadingPolicy;
   /** An input to warm the model up with when it loads. */
   sample: SampleSpec;
@@ -180,6 +180,7 @@ export function parseManifest(raw: unknown, where: string): Manifest {
       maxBatchSize: c.optionalNumber(b, 'maxBatchSize', 'batching.maxBatchSize', { integer: true, min: 1 }),
       maxDelayMs: c.optionalNumber(b, 'maxDelayMs', 'batching.maxDelayMs', { min: 0 }),
       maxQueue: c.optionalNumber(b, 'maxQueue', 'batching.maxQueue', { integer: true, min: 1 }),
+      maxWorkers: c.optionalNumber(b, 'maxWorkers', 'batching.maxWorkers', { integer: true, min: 1 }),
     };
   }
 

@@ -138,7 +138,6 @@ async function readModelFolder(folder: string, versionOrder: number, defaults: B
     sample: await readSample(manifest, folder, where),
     maxBatchSize: manifest.batching?.maxBatchSize ?? defaults.maxBatchSize,
     maxDelayMs: manifest.batching?.maxDelayMs ?? defaults.maxDelayMs,
-    maxQueue: manifest.batching?.maxQueue,
     status: { state: 'NOT_LOADED', loadTimeMs: null, memoryBytes: null, error: null },
   };
 }

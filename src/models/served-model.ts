@@ -37,7 +37,5 @@ export interface ServedModel {
   /** Lowered to the graph's fixed batch size, if it has one, when the model loads. */
   maxBatchSize: number;
   readonly maxDelayMs: number;
-  /** From the manifest; the server-wide MAX_QUEUE applies when undefined. */
-  readonly maxQueue: number | undefined;
   status: ModelStatus;
 }

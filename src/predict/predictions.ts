@@ -28,6 +28,8 @@ export interface PredictionSettings {
   deadlineMs: number;
   /** Inputs that may wait in one model's queue, for models whose manifest sets none. */
   maxQueue: number;
+  /** Workers one model may occupy, for models whose manifest sets none. */
+  maxWorkers: number;
 }
 
 const MAX_DEADLINE_MS = 600_000;
@@ -83,7 +85,12 @@ export class Predictions {
   }
 
   batchPolicy(model: ServedModel): BatchPolicy {
-    return { maxBatchSize: model.maxBatchSize, maxDelayMs: model.maxDelayMs, maxQueue: model.maxQueue ?? this.settings.maxQueue };
+    return {
+      maxBatchSize: model.maxBatchSize,
+      maxDelayMs: model.maxDelayMs,
+      maxQueue: model.manifest.batching?.maxQueue ?? this.settings.maxQueue,
+      maxWorkers: model.manifest.batching?.maxWorkers ?? this.settings.maxWorkers,
+    };
   }
 
   /** The version's batcher; created once the version is loaded, when its batch limit is known. */

@@ -26,6 +26,8 @@ export type BatchingPolicy = {
   readonly maxDelayMs: Scalars['Float']['output'];
   /** Inputs that may wait in the model's queue; more are refused with `OVERLOADED`. */
   readonly maxQueue: Scalars['Int']['output'];
+  /** Workers this model may occupy at once (the rest stay free for other models). */
+  readonly maxWorkers: Scalars['Int']['output'];
 };
 
 /** A label and its probability. */
@@ -456,6 +458,7 @@ export type BatchingPolicyResolvers<ContextType = RequestContext, ParentType ext
   maxBatchSize?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   maxDelayMs?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
   maxQueue?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  maxWorkers?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 };
 
 export type ClassScoreResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['ClassScore'] = ResolversParentTypes['ClassScore']> = {
