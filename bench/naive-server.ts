@@ -4,7 +4,7 @@
  * PredictQL's own schema, input checks, pipelines and field resolvers, so both servers do the
  * same work per request. None of PredictQL's machinery: no batching, no workers, no cache.
  *
- *   node --import tsx bench/naive-server.ts --port 0 --model iris [--ort-threads N]
+ *   node --import tsx bench/naive-server.ts --port 0 --models iris,ocr [--ort-threads N]
  * --ort-threads 0 (default) keeps ONNX Runtime's default: all cores.
  */
 import { createServer } from 'node:http';
@@ -15,24 +15,29 @@ import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
 import * as ort from 'onnxruntime-node';
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import type { PhaseTimings } from '../src/engine/tasks.ts';
+import type { ModelHandle, PhaseTimings } from '../src/engine/tasks.ts';
 import type { PredictionInput } from '../src/graphql/generated/resolvers-types.ts';
 import { resolvers } from '../src/graphql/resolvers.ts';
 import { loadTypeDefs } from '../src/graphql/type-defs.ts';
 import { modelHandle } from '../src/models/handle.ts';
 import { readRepository } from '../src/models/repository.ts';
 import { pipelineFor } from '../src/pipelines/index.ts';
+import type { Pipeline } from '../src/pipelines/pipeline.ts';
+import type { ServedModel } from '../src/models/served-model.ts';
 import { encodeInput } from '../src/predict/input.ts';
 import type { PredictionResult } from '../src/predict/prediction.ts';
 
-const { values } = parseArgs({ options: { port: { type: 'string', default: '0' }, model: { type: 'string', default: 'iris' }, 'ort-threads': { type: 'string', default: '0' } } });
-const models = await readRepository('models', { maxBatchSize: 1, maxDelayMs: 0 });
-const model = models.find((m) => m.name === values.model);
-if (!model) throw new Error(`no model ${values.model}`);
+const { values } = parseArgs({ options: { port: { type: 'string', default: '0' }, models: { type: 'string', default: 'iris' }, 'ort-threads': { type: 'string', default: '0' } } });
+const repository = await readRepository('models', { maxBatchSize: 1, maxDelayMs: 0 });
 const threads = Number(values['ort-threads']);
-const session = await ort.InferenceSession.create(model.filePath, threads > 0 ? { intraOpNumThreads: threads } : {});
-const handle = modelHandle(model);
-const pipeline = pipelineFor(handle.pipeline);
+const served = new Map<string, { model: ServedModel; session: ort.InferenceSession; handle: ModelHandle; pipeline: Pipeline }>();
+for (const name of values.models.split(',')) {
+  const model = repository.find((m) => m.name === name);
+  if (!model) throw new Error(`no model ${name}`);
+  const session = await ort.InferenceSession.create(model.filePath, threads > 0 ? { intraOpNumThreads: threads } : {});
+  const handle = modelHandle(model);
+  served.set(name, { model, session, handle, pipeline: pipelineFor(handle.pipeline) });
+}
 
 const metrics = new Registry();
 collectDefaultMetrics({ register: metrics, prefix: 'naive_' });
@@ -42,7 +47,10 @@ const apollo = new ApolloServer({
   resolvers: {
     ...resolvers,
     Query: {
-      predict: async (_: unknown, args: { input: PredictionInput }): Promise<PredictionResult> => {
+      predict: async (_: unknown, args: { model: string; input: PredictionInput }): Promise<PredictionResult> => {
+        const entry = served.get(args.model);
+        if (!entry) throw new Error(`no model ${args.model}`);
+        const { model, session, handle, pipeline } = entry;
         const { payload } = encodeInput(model, args.input);
         const timings: PhaseTimings = { preprocessMs: 0, inferenceMs: 0, postprocessMs: 0 };
         const [item] = await pipeline.run(session, handle, [payload], timings);

@@ -1,102 +1,210 @@
 /**
  * `npm run bench`: PredictQL against its references, in one run on one machine, reported as
- * ratios (GUIDE section 3). For each model and concurrency it measures
- *   - predictql: this server (cache off, so every request runs the model),
- *   - naive: Apollo calling session.run on the main thread, ORT default threads (all cores),
- *   - naive-1t: the same with one ORT thread,
- * and the raw in-process limit of the model. Results go to bench/results/latest.json.
+ * ratios (GUIDE section 3). Scenarios (BENCH_SCENARIOS, comma-separated; default all):
  *
- * Settings: BENCH_SECONDS (per measurement, default 8), BENCH_CONCURRENCY (default 1,8,64).
+ *   iris    overhead-bound model at each concurrency: predictql, naive, naive-1t, in-process limit
+ *   ocr     compute-bound model (PP-OCRv4 recogniser), the same four
+ *   mixed   the OCR model saturated (c=16) while a lone client asks iris (c=1): the cheap query's
+ *           latency and the event loop, for PredictQL's worker layouts and the naive server
+ *   policy  the batch window: iris with MAX_DELAY_MS=0 against the default
+ *
+ * predictql runs with --cache-url off so every request runs the model. Results go to
+ * bench/results/latest.json and latest.md. BENCH_SECONDS (default 5) per measurement,
+ * BENCH_CONCURRENCY (default 1,8,64).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
-import { loadIris } from '../training/iris/data.ts';
 import { closedLoop, type LoadResult } from './lib/load.ts';
 import { startServerProcess, type ServerProcess } from './lib/processes.ts';
 import { rawLimit, type LimitResult } from './lib/raw-limit.ts';
+import { irisWorkload, ocrWorkload, type Workload } from './lib/workloads.ts';
 
-const seconds = Number(process.env.BENCH_SECONDS ?? 8);
+const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 const concurrencies = (process.env.BENCH_CONCURRENCY ?? '1,8,64').split(',').map(Number);
+const scenarios = new Set((process.env.BENCH_SCENARIOS ?? 'iris,ocr,mixed,policy').split(','));
+/** prom-client samples the event loop every 10 ms; its p99 includes that tick. */
+const LOOP_TICK_MS = 10;
 
 interface Measurement extends LoadResult {
   server: string;
   concurrency: number;
-  eventLoopP99Ms: number;
+  /** Event-loop delay p99 on the server, beyond the 10 ms sampling tick. */
+  loopDelayP99Ms: number;
   meanBatchSize: number | null;
 }
 
-const irisRows = loadIris().map((r) => Float32Array.from(r.features));
-const irisQuery = 'query ($f: [Float!]!) { predict(model: "iris", input: { features: $f }) { ... on Classification { label score } } }';
-// Each request gets a slightly different row, as real traffic would, so no layer can dedupe it.
-const irisBody = (i: number) => JSON.stringify({ query: irisQuery, variables: { f: Array.from(irisRows[i % irisRows.length]!, (v, j) => (j === 0 ? v + (i % 997) * 1e-4 : v)) } });
+type ServerSpec = { name: string; script: string; args: string[]; env?: Record<string, string> };
 
-async function measure(name: string, server: ServerProcess, body: (i: number) => string): Promise<Measurement[]> {
-  const results: Measurement[] = [];
-  for (const concurrency of concurrencies) {
-    await closedLoop({ url: `${server.url}/graphql`, concurrency, durationMs: 1000, body }); // warm-up
-    const batchesBefore = await server.metric('batch_size_count');
-    const rowsBefore = await server.metric('batch_size_sum');
-    await server.metric('eventloop_lag_p99_seconds'); // a scrape resets the event-loop histogram
-    const load = await closedLoop({ url: `${server.url}/graphql`, concurrency, durationMs: seconds * 1000, body });
-    const eventLoopP99Ms = (await server.metric('eventloop_lag_p99_seconds')) * 1000;
-    const batches = (await server.metric('batch_size_count')) - batchesBefore;
-    const rows = (await server.metric('batch_size_sum')) - rowsBefore;
-    const m: Measurement = { ...load, server: name, concurrency, eventLoopP99Ms, meanBatchSize: Number.isNaN(batches) ? null : rows / batches };
-    results.push(m);
-    console.log(`  ${name.padEnd(10)} c=${String(concurrency).padEnd(3)} ${m.throughput.toFixed(0).padStart(6)} req/s  p50 ${m.p50Ms.toFixed(2)} ms  p99 ${m.p99Ms.toFixed(2)} ms  loop p99 ${eventLoopP99Ms.toFixed(1)} ms  batch ${m.meanBatchSize?.toFixed(1) ?? '-'}  errors ${m.errors}`);
+const predictql = (name: string, env: Record<string, string> = {}): ServerSpec => ({ name, script: 'src/main.ts', args: ['--cache-url', 'off'], env });
+const naive = (name: string, models: string, threads?: number): ServerSpec => ({
+  name,
+  script: 'bench/naive-server.ts',
+  args: ['--models', models, ...(threads ? ['--ort-threads', String(threads)] : [])],
+});
+
+async function withServer<T>(spec: ServerSpec, fn: (server: ServerProcess) => Promise<T>): Promise<T> {
+  const server = await startServerProcess(spec.script, spec.args, spec.env);
+  try {
+    return await fn(server);
+  } finally {
+    await server.stop();
   }
-  return results;
 }
 
-async function benchModel(model: string, body: (i: number) => string): Promise<{ limit: LimitResult; measurements: Measurement[] }> {
-  console.log(`\n# ${model}`);
-  const limit = await rawLimit('models/iris/model.onnx', 'features', 4, (b) => [b, 4], irisRows, [1, 8, 64, 256, 1024], 1500);
-  console.log(`  limit: ${limit.rowsPerSecond.toFixed(0)} rows/s in-process at batch ${limit.bestBatchSize}`);
+async function loopDelay(server: ServerProcess): Promise<number> {
+  return Math.max(0, (await server.metric('eventloop_lag_p99_seconds')) * 1000 - LOOP_TICK_MS);
+}
+
+/** One closed-loop measurement after a 1 s warm-up, with the server's own batch and loop figures. */
+async function measure(name: string, server: ServerProcess, workload: Workload, concurrency: number): Promise<Measurement> {
+  const url = `${server.url}/graphql`;
+  await closedLoop({ url, concurrency, durationMs: 1000, body: workload.body });
+  const labels = { model: workload.model };
+  const batchesBefore = await server.metric('batch_size_count', labels);
+  const rowsBefore = await server.metric('batch_size_sum', labels);
+  await server.metric('eventloop_lag_p99_seconds'); // a scrape resets the event-loop histogram
+  const load = await closedLoop({ url, concurrency, durationMs: seconds * 1000, body: workload.body });
+  const loopDelayP99Ms = await loopDelay(server);
+  const batches = (await server.metric('batch_size_count', labels)) - batchesBefore;
+  const rows = (await server.metric('batch_size_sum', labels)) - rowsBefore;
+  const m: Measurement = { ...load, server: name, concurrency, loopDelayP99Ms, meanBatchSize: Number.isNaN(batches) || batches === 0 ? null : rows / batches };
+  const errors = m.errors ? `  errors ${m.errors} ${JSON.stringify(m.errorKinds)}` : '';
+  console.log(
+    `  ${name.padEnd(14)} c=${String(concurrency).padEnd(3)} ${m.throughput.toFixed(0).padStart(6)} req/s  p50 ${m.p50Ms.toFixed(2)} ms  p99 ${m.p99Ms.toFixed(2)} ms  loop p99 +${loopDelayP99Ms.toFixed(1)} ms  batch ${m.meanBatchSize?.toFixed(1) ?? '-'}${errors}`,
+  );
+  return m;
+}
+
+async function compare(workload: Workload, batchSizes: number[]): Promise<{ limit: LimitResult; measurements: Measurement[] }> {
+  console.log(`\n# ${workload.model}: PredictQL, naive servers and the in-process limit`);
+  const limit = await rawLimit(workload, batchSizes, 1500);
+  console.log(`  limit: ${limit.rowsPerSecond.toFixed(0)} inputs/s in-process at batch ${limit.bestBatchSize} (${JSON.stringify(Object.fromEntries(Object.entries(limit.byBatchSize).map(([b, v]) => [b, Math.round(v)])))})`);
   const measurements: Measurement[] = [];
-  const servers: Array<[string, string, string[]]> = [
-    ['predictql', 'src/main.ts', ['--cache-url', 'off']],
-    ['naive', 'bench/naive-server.ts', ['--model', model]],
-    ['naive-1t', 'bench/naive-server.ts', ['--model', model, '--ort-threads', '1']],
-  ];
-  for (const [name, script, args] of servers) {
-    const server = await startServerProcess(script, args);
-    try {
-      measurements.push(...(await measure(name, server, body)));
-    } finally {
-      await server.stop();
-    }
+  for (const spec of [predictql('predictql'), naive('naive', workload.model), naive('naive-1t', workload.model, 1)]) {
+    await withServer(spec, async (server) => {
+      for (const c of concurrencies) measurements.push(await measure(spec.name, server, workload, c));
+    });
   }
   return { limit, measurements };
 }
 
-function ratioTable(model: string, limit: LimitResult, ms: Measurement[]): string {
-  const lines = [
-    `\n## ${model}: PredictQL against the references`,
-    '| c | predictql req/s | naive req/s | x naive | x naive-1t | x limit | p50 ms (pq / naive) | p99 ms (pq / naive) | loop p99 ms (pq / naive) | mean batch |',
-    '|---|---|---|---|---|---|---|---|---|---|',
-  ];
-  for (const c of concurrencies) {
+function compareTable(model: string, limit: LimitResult, ms: Measurement[]): string {
+  const rows = concurrencies.map((c) => {
     const pq = ms.find((m) => m.server === 'predictql' && m.concurrency === c)!;
-    const naive = ms.find((m) => m.server === 'naive' && m.concurrency === c)!;
-    const naive1 = ms.find((m) => m.server === 'naive-1t' && m.concurrency === c)!;
-    lines.push(
-      `| ${c} | ${pq.throughput.toFixed(0)} | ${naive.throughput.toFixed(0)} | ${(pq.throughput / naive.throughput).toFixed(2)} | ${(pq.throughput / naive1.throughput).toFixed(2)} | ${(pq.throughput / limit.rowsPerSecond).toFixed(3)} | ${pq.p50Ms.toFixed(2)} / ${naive.p50Ms.toFixed(2)} | ${pq.p99Ms.toFixed(2)} / ${naive.p99Ms.toFixed(2)} | ${pq.eventLoopP99Ms.toFixed(1)} / ${naive.eventLoopP99Ms.toFixed(1)} | ${pq.meanBatchSize?.toFixed(1) ?? '-'} |`,
-    );
-  }
-  return lines.join('\n');
+    const nv = ms.find((m) => m.server === 'naive' && m.concurrency === c)!;
+    const n1 = ms.find((m) => m.server === 'naive-1t' && m.concurrency === c)!;
+    return `| ${c} | ${pq.throughput.toFixed(0)} | ${nv.throughput.toFixed(0)} / ${n1.throughput.toFixed(0)} | **${(pq.throughput / nv.throughput).toFixed(2)}** / ${(pq.throughput / n1.throughput).toFixed(2)} | ${(pq.throughput / limit.rowsPerSecond).toFixed(3)} | ${pq.p50Ms.toFixed(2)} / ${nv.p50Ms.toFixed(2)} | ${pq.p99Ms.toFixed(2)} / ${nv.p99Ms.toFixed(2)} | ${pq.loopDelayP99Ms.toFixed(1)} / ${nv.loopDelayP99Ms.toFixed(1)} | ${pq.meanBatchSize?.toFixed(1) ?? '-'} |`;
+  });
+  return [
+    `### ${model} (limit: ${limit.rowsPerSecond.toFixed(0)} inputs/s in-process at batch ${limit.bestBatchSize})`,
+    '',
+    '| c | predictql req/s | naive / naive-1t req/s | x naive / x naive-1t | x limit | p50 ms pq / naive | p99 ms pq / naive | loop delay p99 ms pq / naive | mean batch |',
+    '|---|---|---|---|---|---|---|---|---|',
+    ...rows,
+  ].join('\n');
 }
 
-const iris = await benchModel('iris', irisBody);
-const report = ratioTable('iris', iris.limit, iris.measurements);
-console.log(report);
+interface MixedResult {
+  server: string;
+  heavy: Measurement;
+  cheap: Measurement;
+  heavyAlone: Measurement;
+}
 
+/** The heavy model alone at c=16, then with a lone client of the cheap model alongside. */
+async function mixed(spec: ServerSpec, heavy: Workload, cheap: Workload): Promise<MixedResult> {
+  return withServer(spec, async (server) => {
+    const heavyAlone = await measure(`${spec.name} ocr`, server, heavy, 16);
+    const url = `${server.url}/graphql`;
+    await server.metric('eventloop_lag_p99_seconds');
+    const [h, c] = await Promise.all([
+      closedLoop({ url, concurrency: 16, durationMs: seconds * 1000, body: heavy.body }),
+      closedLoop({ url, concurrency: 1, durationMs: seconds * 1000, body: cheap.body }),
+    ]);
+    const loop = await loopDelay(server);
+    const result = {
+      server: spec.name,
+      heavyAlone,
+      heavy: { ...h, server: spec.name, concurrency: 16, loopDelayP99Ms: loop, meanBatchSize: null },
+      cheap: { ...c, server: spec.name, concurrency: 1, loopDelayP99Ms: loop, meanBatchSize: null },
+    };
+    console.log(`  ${spec.name.padEnd(22)} ocr ${h.throughput.toFixed(0)} req/s alongside; iris p50 ${c.p50Ms.toFixed(2)} ms p99 ${c.p99Ms.toFixed(2)} ms; loop p99 +${loop.toFixed(1)} ms`);
+    return result;
+  });
+}
+
+function mixedTable(results: MixedResult[]): string {
+  return [
+    '| server | OCR alone req/s (c=16) | OCR req/s with iris alongside | iris p50 ms | iris p99 ms | loop delay p99 ms |',
+    '|---|---|---|---|---|---|',
+    ...results.map((r) => `| ${r.server} | ${r.heavyAlone.throughput.toFixed(1)} | ${r.heavy.throughput.toFixed(1)} | ${r.cheap.p50Ms.toFixed(2)} | ${r.cheap.p99Ms.toFixed(2)} | ${r.cheap.loopDelayP99Ms.toFixed(1)} |`),
+  ].join('\n');
+}
+
+const report: string[] = [`# PredictQL benchmark, ${new Date().toISOString()}`, '', `${availableParallelism()} cores (${cpus()[0]?.model ?? 'unknown CPU'}), Node ${process.version}; ${seconds} s per measurement after 1 s of warm-up; closed-loop clients over keep-alive HTTP from a separate process.`, ''];
+const results: Record<string, unknown> = {};
+const iris = irisWorkload();
+
+if (scenarios.has('iris')) {
+  const r = await compare(iris, [1, 8, 64, 256, 1024]);
+  results.iris = r;
+  report.push(compareTable('iris', r.limit, r.measurements), '');
+}
+
+let ocr: Workload | undefined;
+if (scenarios.has('ocr') || scenarios.has('mixed')) ocr = await ocrWorkload();
+
+if (scenarios.has('ocr')) {
+  const r = await compare(ocr!, [1, 2, 4, 8]);
+  results.ocr = r;
+  report.push(compareTable('ocr', r.limit, r.measurements), '');
+}
+
+if (scenarios.has('mixed')) {
+  console.log('\n# mixed: OCR saturated (c=16) while one client asks iris (c=1)');
+  const cores = availableParallelism();
+  const layouts: ServerSpec[] = [
+    predictql('predictql (default)'),
+    predictql(`predictql (${cores + 1} workers x 1 thread, ${cores} per model)`, { WORKERS: String(cores + 1), ORT_THREADS: '1', MODEL_MAX_WORKERS: String(cores), ORT_SPINNING: 'false' }),
+    predictql(`predictql (${cores} workers x ${cores} threads, 1 per model)`, { WORKERS: String(cores), ORT_THREADS: String(cores), MODEL_MAX_WORKERS: '1', ORT_SPINNING: 'true' }),
+    predictql(`predictql (${cores} workers x 1 thread, ${cores} per model)`, { WORKERS: String(cores), ORT_THREADS: '1', MODEL_MAX_WORKERS: String(cores), ORT_SPINNING: 'false' }),
+    predictql('predictql (default, workers not niced)', { WORKER_NICE: '0' }),
+    naive('naive', 'iris,ocr'),
+    naive('naive-1t', 'iris,ocr', 1),
+  ];
+  const mixedResults: MixedResult[] = [];
+  for (const spec of layouts) mixedResults.push(await mixed(spec, ocr!, iris));
+  results.mixed = mixedResults;
+  report.push('### mixed: OCR saturated, one iris client alongside', '', mixedTable(mixedResults), '');
+}
+
+if (scenarios.has('policy')) {
+  console.log('\n# policy: iris with MAX_DELAY_MS=0 against the default window');
+  const policy: Measurement[] = [];
+  for (const spec of [predictql('window 2 ms'), predictql('window 0 ms', { MAX_DELAY_MS: '0' })]) {
+    await withServer(spec, async (server) => {
+      for (const c of concurrencies) policy.push(await measure(spec.name, server, iris, c));
+    });
+  }
+  results.policy = policy;
+  report.push(
+    '### batch window (iris; the manifest sets 2 ms)',
+    '',
+    '| c | 2 ms: req/s, p50, p99, mean batch | 0 ms: req/s, p50, p99, mean batch |',
+    '|---|---|---|',
+    ...concurrencies.map((c) => {
+      const cell = (name: string) => {
+        const m = policy.find((p) => p.server === name && p.concurrency === c)!;
+        return `${m.throughput.toFixed(0)}, ${m.p50Ms.toFixed(2)} ms, ${m.p99Ms.toFixed(2)} ms, ${m.meanBatchSize?.toFixed(1) ?? '-'}`;
+      };
+      return `| ${c} | ${cell('window 2 ms')} | ${cell('window 0 ms')} |`;
+    }),
+    '',
+  );
+}
+
+console.log(`\n${report.join('\n')}`);
 mkdirSync('bench/results', { recursive: true });
-const result = {
-  date: new Date().toISOString(),
-  machine: { cpus: availableParallelism(), model: cpus()[0]?.model, node: process.version },
-  settings: { seconds, concurrencies },
-  models: { iris },
-};
-writeFileSync('bench/results/latest.json', `${JSON.stringify(result, null, 2)}\n`);
-writeFileSync('bench/results/latest.md', `${report.trim()}\n`);
-console.log('\nwrote bench/results/latest.json and bench/results/latest.md');
+writeFileSync('bench/results/latest.json', `${JSON.stringify({ date: new Date().toISOString(), machine: { cpus: availableParallelism(), model: cpus()[0]?.model, node: process.version }, settings: { seconds, concurrencies }, results }, null, 2)}\n`);
+writeFileSync('bench/results/latest.md', `${report.join('\n').trim()}\n`);
+console.log('wrote bench/results/latest.json and bench/results/latest.md');

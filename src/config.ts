@@ -13,6 +13,8 @@ export interface Config {
   cacheUrl: string;
   workers: number;
   ortThreads: number;
+  ortSpinning: boolean;
+  workerNice: number;
   modelMaxWorkers: number;
   workerHeapMb: number;
   maxBatchSize: number;
@@ -97,6 +99,8 @@ export const SETTINGS = [
   { key: 'cacheUrl', env: 'CACHE_URL', flag: '--cache-url', description: 'Result cache: lmdb://<dir> (on disk), memory:// or off', default: () => 'lmdb://./data/cache', parse: cacheUrl },
   { key: 'workers', env: 'WORKERS', flag: '--workers', description: 'Inference worker threads (default: cores + 1, so one model saturating every core still leaves a worker for the others)', default: () => availableParallelism() + 1, parse: integer(1, 256) },
   { key: 'ortThreads', env: 'ORT_THREADS', flag: '--ort-threads', description: 'ONNX Runtime intra-op threads per worker', default: () => 1, parse: integer(1, 256) },
+  { key: 'ortSpinning', env: 'ORT_SPINNING', flag: '--ort-spinning', description: "Let ONNX Runtime's idle intra-op threads spin-wait for work", default: () => false, parse: boolean },
+  { key: 'workerNice', env: 'WORKER_NICE', flag: '--worker-nice', description: 'Nice increment of the inference workers (Linux, macOS): positive values let the HTTP event loop win the CPU over inference', default: () => 5, parse: integer(0, 19) },
   { key: 'modelMaxWorkers', env: 'MODEL_MAX_WORKERS', flag: '--model-max-workers', description: 'Workers one model may occupy at once, for models whose manifest sets none; 0 means WORKERS - 1 (at least 1)', default: () => 0, parse: integer(0, 256) },
   { key: 'workerHeapMb', env: 'WORKER_HEAP_MB', flag: '--worker-heap-mb', description: 'JS heap limit of each inference worker; a worker past it is stopped and replaced, failing only its batch', default: () => 2048, parse: integer(32, 65536) },
   { key: 'maxBatchSize', env: 'MAX_BATCH_SIZE', flag: '--max-batch-size', description: 'Largest model batch, for models whose manifest sets none', default: () => 64, parse: integer(1, 65536) },

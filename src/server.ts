@@ -46,7 +46,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const batchingDefaults = { maxBatchSize: config.maxBatchSize, maxDelayMs: config.maxDelayMs };
   const models = await readRepository(config.modelsDir, batchingDefaults);
   const cache = createPredictionCache(config.cacheUrl, logger);
-  const pool = new InferencePool({ workers: config.workers, ortThreads: config.ortThreads, heapMb: config.workerHeapMb });
+  const pool = new InferencePool({ workers: config.workers, ortThreads: config.ortThreads, ortSpinning: config.ortSpinning, niceIncrement: config.workerNice, heapMb: config.workerHeapMb });
   pool.on('workerError', (error: Error) => logger.error({ err: error }, 'an idle inference worker failed; it was replaced'));
   const dispatcher = new Dispatcher(pool.size);
   const metrics = new Metrics();

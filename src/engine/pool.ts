@@ -24,6 +24,9 @@ import {
 export interface PoolOptions {
   workers: number;
   ortThreads: number;
+  ortSpinning: boolean;
+  /** Added to the workers' nice value, so the event loop wins the CPU over inference. */
+  niceIncrement: number;
   /**
    * Each worker's JS heap limit. A worker that exceeds it (a pathological input blowing up its
    * pre-processing) is stopped by Node and replaced; only its batch fails, not the process.
@@ -56,13 +59,14 @@ export class InferencePool extends EventEmitter {
   constructor(options: PoolOptions) {
     super();
     this.size = options.workers;
-    const workerData: WorkerOptions = { ortThreads: options.ortThreads };
+    const workerData: WorkerOptions = { ortThreads: options.ortThreads, ortSpinning: options.ortSpinning };
     this.piscina = new Piscina({
       filename: new URL('./worker.ts', import.meta.url).href,
       minThreads: options.workers,
       maxThreads: options.workers,
       idleTimeout: Number.POSITIVE_INFINITY,
       resourceLimits: { maxOldGenerationSizeMb: options.heapMb },
+      niceIncrement: options.niceIncrement,
       workerData,
     });
     // Piscina reports a worker that fails while idle as an 'error' event; unheard, it would end

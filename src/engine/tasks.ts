@@ -58,6 +58,8 @@ export interface PhaseTimings {
 export interface WorkerOptions {
   /** ONNX Runtime intra-op threads per session. */
   ortThreads: number;
+  /** Whether ONNX Runtime's idle intra-op threads spin-wait for work (fast when cores are free, ruinous when oversubscribed). */
+  ortSpinning: boolean;
 }
 
 /** Open the model in every worker (see InferencePool.loadEverywhere) and warm it up. */

@@ -33,6 +33,7 @@ function openSession(model: ModelHandle): Promise<ort.InferenceSession> {
       interOpNumThreads: 1,
       executionMode: 'sequential',
       graphOptimizationLevel: 'all',
+      extra: { session: { intra_op: { allow_spinning: options.ortSpinning ? '1' : '0' } } },
     });
     // A failed open must not stick: the next task retries (the file may have been fixed).
     session.catch(() => sessions.delete(model.id));
