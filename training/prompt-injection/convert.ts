@@ -214,7 +214,7 @@ async function main(): Promise<void> {
     input: { kind: 'TEXT', tensor: 'tokens', maxLength: MAX_TEXT_CHARS },
     output: { probabilities: 'probabilities' },
     labels: [...LABELS],
-    batching: { maxBatchSize: 32, maxDelayMs: 2 },
+    batching: { maxBatchSize: 32, maxDelayMs: 0 },
     source: {
       package: pkg.name,
       version: pkg.version,

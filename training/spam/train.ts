@@ -142,7 +142,7 @@ async function main(): Promise<void> {
     input: { kind: 'TEXT', tensor: 'tokens', maxLength: MAX_LENGTH },
     output: { probabilities: 'probabilities' },
     labels: [...LABELS],
-    batching: { maxBatchSize: 32, maxDelayMs: 2 },
+    batching: { maxBatchSize: 32, maxDelayMs: 0 },
     training: {
       script: 'training/spam/train.ts',
       data:
