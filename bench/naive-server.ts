@@ -55,7 +55,7 @@ const apollo = new ApolloServer({
         const timings: PhaseTimings = { preprocessMs: 0, inferenceMs: 0, postprocessMs: 0 };
         const [item] = await pipeline.run(session, handle, [payload], timings);
         if (!item || item.kind === 'failure') throw new Error(item?.message ?? 'no result');
-        return { model, cached: false, item };
+        return { model, cached: false, cacheSource: 'NONE', item };
       },
     },
     Mutation: {},

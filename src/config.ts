@@ -11,6 +11,9 @@ export interface Config {
   port: number;
   modelsDir: string;
   cacheUrl: string;
+  cacheTtlSeconds: number;
+  cacheTimeoutMs: number;
+  l1MaxBytes: number;
   workers: number;
   ortThreads: number;
   ortSpinning: boolean;
@@ -82,7 +85,15 @@ function cacheUrl(raw: string): string {
     if (value === 'lmdb://') throw new ConfigError('lmdb:// needs a directory, e.g. lmdb://./data/cache');
     return value;
   }
-  throw new ConfigError(`expected lmdb://<directory>, memory:// or off, got "${raw}"`);
+  if (/^rediss?:\/\//.test(value)) {
+    try {
+      new URL(value);
+      return value;
+    } catch {
+      throw new ConfigError(`"${raw}" is not a valid Redis URL (redis://[user:password@]host:port[/db])`);
+    }
+  }
+  throw new ConfigError(`expected lmdb://<directory>, redis://host:port, memory:// or off, got "${raw}"`);
 }
 
 function logLevel(raw: string): LogLevel {
@@ -96,7 +107,10 @@ export const SETTINGS = [
   { key: 'host', env: 'HOST', flag: '--host', description: 'Interface to listen on', default: () => '127.0.0.1', parse: nonEmpty },
   { key: 'port', env: 'PORT', flag: '--port', description: 'HTTP port (0 picks a free one)', default: () => 4000, parse: integer(0, 65535) },
   { key: 'modelsDir', env: 'MODELS_DIR', flag: '--models-dir', description: 'Model repository: one folder per model with a manifest.json', default: () => resolve('models'), parse: (raw) => resolve(nonEmpty(raw)) },
-  { key: 'cacheUrl', env: 'CACHE_URL', flag: '--cache-url', description: 'Result cache: lmdb://<dir> (on disk), memory:// or off', default: () => 'lmdb://./data/cache', parse: cacheUrl },
+  { key: 'cacheUrl', env: 'CACHE_URL', flag: '--cache-url', description: 'Result cache store: lmdb://<dir> (on disk), redis://host:port (shared by instances), memory:// or off', default: () => 'lmdb://./data/cache', parse: cacheUrl },
+  { key: 'cacheTtlSeconds', env: 'CACHE_TTL_SECONDS', flag: '--cache-ttl-seconds', description: 'Lifetime of a cached answer, for models whose manifest sets none; 0 keeps answers until cleared', default: () => 0, parse: integer(0, 100 * 365 * 86400) },
+  { key: 'cacheTimeoutMs', env: 'CACHE_TIMEOUT_MS', flag: '--cache-timeout-ms', description: 'Longest wait for the cache store before a read counts as a miss', default: () => 100, parse: integer(1, 60_000) },
+  { key: 'l1MaxBytes', env: 'L1_MAX_BYTES', flag: '--l1-max-bytes', description: 'Bytes of answers kept in memory in front of the cache store (0: no in-memory level)', default: () => 64 * 1024 * 1024, parse: integer(0, 2 ** 40) },
   { key: 'workers', env: 'WORKERS', flag: '--workers', description: 'Inference worker threads (default: cores + 1, so one model saturating every core still leaves a worker for the others)', default: () => availableParallelism() + 1, parse: integer(1, 256) },
   { key: 'ortThreads', env: 'ORT_THREADS', flag: '--ort-threads', description: 'ONNX Runtime intra-op threads per worker', default: () => 1, parse: integer(1, 256) },
   { key: 'ortSpinning', env: 'ORT_SPINNING', flag: '--ort-spinning', description: "Let ONNX Runtime's idle intra-op threads spin-wait for work", default: () => false, parse: boolean },

@@ -77,6 +77,20 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly cacheLookups = new Counter({
+    name: 'predictql_cache_lookups_total',
+    help: 'Result cache lookups by model and result (hit_l1, hit_store, miss, collision)',
+    labelNames: ['model', 'result'] as const,
+    registers: [this.registry],
+  });
+
+  readonly cacheErrors = new Counter({
+    name: 'predictql_cache_errors_total',
+    help: 'Result cache store operations that failed or timed out, by operation (read, write)',
+    labelNames: ['operation'] as const,
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'predictql_' });
   }

@@ -12,7 +12,9 @@ import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/dis
 import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
 import type { Logger } from 'pino';
-import { createPredictionCache } from './cache/prediction-cache.ts';
+import { KeyvAdapter } from '@apollo/utils.keyvadapter';
+import { PredictionCache } from './cache/prediction-cache.ts';
+import { createCacheStore } from './cache/stores.ts';
 import type { Config } from './config.ts';
 import { Dispatcher } from './engine/dispatcher.ts';
 import { InferencePool } from './engine/pool.ts';
@@ -45,14 +47,20 @@ export interface RunningServer {
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
   const batchingDefaults = { maxBatchSize: config.maxBatchSize, maxDelayMs: config.maxDelayMs };
   const models = await readRepository(config.modelsDir, batchingDefaults);
-  const cache = createPredictionCache(config.cacheUrl, logger);
+  const metrics = new Metrics();
+  const cacheStore = createCacheStore(config.cacheUrl);
+  const cache = new PredictionCache(cacheStore, { l1MaxBytes: config.l1MaxBytes, timeoutMs: config.cacheTimeoutMs }, metrics, logger);
   const pool = new InferencePool({ workers: config.workers, ortThreads: config.ortThreads, ortSpinning: config.ortSpinning, niceIncrement: config.workerNice, heapMb: config.workerHeapMb });
   pool.on('workerError', (error: Error) => logger.error({ err: error }, 'an idle inference worker failed; it was replaced'));
   const dispatcher = new Dispatcher(pool.size);
-  const metrics = new Metrics();
   const lifecycle = new ModelLifecycle(config.modelsDir, batchingDefaults, pool, metrics, logger, (model) => predictions.drain(model));
   const registry = new ModelRegistry(models, (model) => lifecycle.load(model));
-  const predictions = new Predictions(registry, pool, dispatcher, cache, metrics, { deadlineMs: config.deadlineMs, maxQueue: config.maxQueue, maxWorkers: config.modelMaxWorkers });
+  const predictions = new Predictions(registry, pool, dispatcher, cache, metrics, {
+    deadlineMs: config.deadlineMs,
+    maxQueue: config.maxQueue,
+    maxWorkers: config.modelMaxWorkers,
+    cacheTtlSeconds: config.cacheTtlSeconds,
+  });
 
   const app = express();
   app.disable('x-powered-by');
@@ -66,6 +74,9 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     // main.ts owns the signals: it drains the whole server, not only Apollo.
     stopOnTerminationSignals: false,
     plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginLandingPageDisabled(), httpStatusPlugin()],
+    // Automatic persisted queries live in the same store as the results (in memory when it is off).
+    // (The adapter's types come from keyv's CommonJS declarations, ours from its ESM ones: same class.)
+    persistedQueries: cacheStore.persistedQueries ? { cache: new KeyvAdapter(cacheStore.persistedQueries as never) } : {},
   });
   await apollo.start();
 
@@ -89,6 +100,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
         return {
           registry,
           lifecycle,
+          cache,
           predictions: predictions.forRequest(disconnect.signal),
           isAdmin: isAdminRequest(req.headers.authorization, config.adminToken),
         };

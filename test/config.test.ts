@@ -36,7 +36,7 @@ describe('loadConfig', () => {
       [['--port', '70000'], {}, /invalid --port: expected a whole number from 0 to 65535, got 70000/],
       [[], { WORKERS: '0' }, /invalid WORKERS: expected a whole number from 1 to 256/],
       [[], { PLAYGROUND: 'maybe' }, /invalid PLAYGROUND: expected true or false/],
-      [[], { CACHE_URL: 'redis2://x' }, /invalid CACHE_URL: expected lmdb:\/\/<directory>, memory:\/\/ or off/],
+      [[], { CACHE_URL: 'redis2://x' }, /invalid CACHE_URL: expected lmdb:\/\/<directory>, redis:\/\/host:port, memory:\/\/ or off/],
       [[], { LOG_LEVEL: 'loud' }, /invalid LOG_LEVEL: expected one of fatal, error/],
       [['--nope', '1'], {}, /unknown option "--nope"/],
       [['--port'], {}, /--port needs a value/],

@@ -3,7 +3,11 @@
  * (float32 arrays stay float32 bytes, not JSON text of numbers). Every GraphQL field of a
  * prediction is derived from this on read, so one stored value answers any selection.
  *
- *   byte 0: format version (1)   byte 1: kind   then the kind's fields
+ *   entry:  32 bytes: SHA-256 of the input   then the result
+ *   result: byte 0: format version (1)   byte 1: kind   then the kind's fields
+ *
+ * The key holds only a prefix of the input's digest; the entry holds all of it, and a read
+ * compares it, so two inputs whose key prefixes collide can never get each other's answer.
  */
 import type { ItemResult, NamedTensor } from '../engine/tasks.ts';
 
@@ -160,4 +164,22 @@ export function decodeResult(bytes: Uint8Array): ItemResult | undefined {
   } catch {
     return undefined;
   }
+}
+
+export const DIGEST_BYTES = 32;
+
+export function encodeEntry(digest: Uint8Array, result: ItemResult): Uint8Array {
+  if (digest.byteLength !== DIGEST_BYTES) throw new Error(`an input digest has ${DIGEST_BYTES} bytes, got ${digest.byteLength}`);
+  const body = encodeResult(result);
+  const entry = new Uint8Array(DIGEST_BYTES + body.byteLength);
+  entry.set(digest, 0);
+  entry.set(body, DIGEST_BYTES);
+  return entry;
+}
+
+/** The entry's result if its stored digest is `digest`; 'collision' if another input's; undefined if malformed. */
+export function decodeEntry(bytes: Uint8Array, digest: Uint8Array): ItemResult | 'collision' | undefined {
+  if (bytes.byteLength <= DIGEST_BYTES) return undefined;
+  for (let i = 0; i < DIGEST_BYTES; i++) if (bytes[i] !== digest[i]) return 'collision';
+  return decodeResult(bytes.subarray(DIGEST_BYTES));
 }

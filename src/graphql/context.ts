@@ -1,4 +1,5 @@
 /** What every resolver of one GraphQL request can reach. */
+import type { PredictionCache } from '../cache/prediction-cache.ts';
 import type { ModelLifecycle } from '../models/lifecycle.ts';
 import type { ModelRegistry } from '../models/registry.ts';
 import type { RequestPredictions } from '../predict/predictions.ts';
@@ -6,6 +7,7 @@ import type { RequestPredictions } from '../predict/predictions.ts';
 export interface RequestContext {
   registry: ModelRegistry;
   lifecycle: ModelLifecycle;
+  cache: PredictionCache;
   predictions: RequestPredictions;
   /** True when the request carried `Authorization: Bearer <ADMIN_TOKEN>` and a token is set. */
   isAdmin: boolean;

@@ -20,6 +20,11 @@ export const resolvers: Resolvers = {
       if (!isAdmin) throw unauthenticated('reloadModels');
       return lifecycle.reload(registry);
     },
+    clearCache: async (_parent, { model }, { isAdmin, cache, registry }) => {
+      if (!isAdmin) throw unauthenticated('clearCache');
+      if (model) registry.get(model);
+      return { removed: await cache.clear(model ?? undefined) };
+    },
   },
   Model: {
     versionName: (model) => model.manifest.versionName ?? null,

@@ -50,6 +50,8 @@ export interface Manifest {
   vocabulary?: FileRef;
   batching?: { maxBatchSize?: number; maxDelayMs?: number; maxQueue?: number; maxWorkers?: number };
   loading: LoadingPolicy;
+  /** Result cache settings: lifetime of an answer, largest answer kept, or no caching. */
+  cache: { enabled: boolean; ttlSeconds?: number; maxEntryBytes?: number };
   /** An input to warm the model up with when it loads. */
   sample: SampleSpec;
   /** Where the weights or training data came from, under which licence; shown as is. */
@@ -196,9 +198,21 @@ export function parseManifest(raw: unknown, where: string): Manifest {
     vocabulary: root.vocabulary === undefined ? undefined : c.fileRef(root.vocabulary, 'vocabulary'),
     batching,
     loading: c.oneOf(root, 'loading', 'loading', ['STARTUP', 'FIRST_USE'] as const, 'STARTUP'),
+    cache: parseCache(c, root.cache),
     sample: parseSample(c, root.sample, input),
     training: isObject(root.training) ? root.training : undefined,
     source: isObject(root.source) ? root.source : undefined,
+  };
+}
+
+function parseCache(c: Checker, value: unknown): Manifest['cache'] {
+  if (value === undefined) return { enabled: true };
+  const cache = c.object(value, 'cache');
+  if (cache.enabled !== undefined && typeof cache.enabled !== 'boolean') c.fail('cache.enabled', 'true or false');
+  return {
+    enabled: cache.enabled !== false,
+    ttlSeconds: c.optionalNumber(cache, 'ttlSeconds', 'cache.ttlSeconds', { integer: true, min: 1 }),
+    maxEntryBytes: c.optionalNumber(cache, 'maxEntryBytes', 'cache.maxEntryBytes', { integer: true, min: 1 }),
   };
 }
 

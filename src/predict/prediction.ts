@@ -9,6 +9,8 @@ import type { ServedModel } from '../models/served-model.ts';
 export interface PredictionResult {
   model: ServedModel;
   cached: boolean;
+  /** Where the answer came from: the in-memory cache, the cache store, or the model (NONE). */
+  cacheSource: 'L1' | 'STORE' | 'NONE';
   item: ItemResult;
 }
 

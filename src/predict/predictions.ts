@@ -9,7 +9,7 @@
  */
 import { setMaxListeners } from 'node:events';
 import DataLoader from 'dataloader';
-import type { PredictionCache } from '../cache/prediction-cache.ts';
+import { cacheKey, type EntryPolicy, type PredictionCache } from '../cache/prediction-cache.ts';
 import { ModelBatcher, type BatchPolicy } from '../engine/batcher.ts';
 import type { Dispatcher } from '../engine/dispatcher.ts';
 import type { InferencePool } from '../engine/pool.ts';
@@ -30,14 +30,19 @@ export interface PredictionSettings {
   maxQueue: number;
   /** Workers one model may occupy, for models whose manifest sets none. */
   maxWorkers: number;
+  /** Lifetime of a cached answer for models whose manifest sets none; 0: no expiry. */
+  cacheTtlSeconds: number;
 }
 
 const MAX_DEADLINE_MS = 600_000;
 
 interface Outcome {
   item: ItemResult;
-  cached: boolean;
+  source: CacheSource;
 }
+
+export type CachePolicy = 'USE' | 'BYPASS' | 'REFRESH';
+export type CacheSource = 'L1' | 'STORE' | 'NONE';
 
 export class Predictions {
   private readonly batchers = new Map<string, ModelBatcher>();
@@ -56,32 +61,43 @@ export class Predictions {
     return new RequestPredictions(this, signal);
   }
 
-  /** Looks up each input in the cache and computes the misses in model batches. */
-  async resolve(model: ServedModel, inputs: readonly EncodedInput[], signal: AbortSignal): Promise<Array<Outcome | Error>> {
-    const keys = inputs.map((input) => `${model.id}:${input.digest}`);
-    const hits = await this.cache.getMany(keys);
+  /**
+   * Looks up each input in the cache (policy USE) and computes the misses in model batches,
+   * storing the answers (unless BYPASS).
+   */
+  async resolve(model: ServedModel, inputs: readonly EncodedInput[], signal: AbortSignal, policy: CachePolicy): Promise<Array<Outcome | Error>> {
+    const cacheable = model.manifest.cache.enabled && policy !== 'BYPASS';
+    const keys = inputs.map((input) => cacheKey(model.id, input.digest));
+    const hits = cacheable && policy === 'USE' ? await this.cache.getMany(model.name, keys) : inputs.map(() => undefined);
     if (hits.some((hit) => hit === undefined)) {
       try {
         await this.registry.ensureLoaded(model);
       } catch (error) {
-        return inputs.map((_, i) => hits[i] ? this.count(model, { item: hits[i]!, cached: true }) : (error as Error));
+        return inputs.map((_, i) => (hits[i] ? this.count(model, { item: hits[i]!.result, source: hits[i]!.source }) : (error as Error)));
       }
     }
     const batcher = this.batcher(model);
+    const entryPolicy = this.entryPolicy(model);
     return Promise.all(
       inputs.map(async (input, i): Promise<Outcome | Error> => {
         const hit = hits[i];
-        if (hit) return this.count(model, { item: hit, cached: true });
+        if (hit) return this.count(model, { item: hit.result, source: hit.source });
         try {
-          const computed = await batcher.compute(keys[i]!, input.payload, signal);
-          this.cache.set(keys[i]!, computed.result);
-          return this.count(model, { item: computed.result, cached: false });
+          // The in-flight key is the full digest: a short-key collision must not merge two inputs.
+          const computed = await batcher.compute(`${model.id}:${input.digest}`, input.payload, signal);
+          if (cacheable) this.cache.set(keys[i]!, computed.result, entryPolicy);
+          return this.count(model, { item: computed.result, source: 'NONE' });
         } catch (error) {
           this.metrics.predictions.inc({ model: model.name, outcome: codeOf(error), cached: 'false' });
           return error as Error;
         }
       }),
     );
+  }
+
+  private entryPolicy(model: ServedModel): EntryPolicy {
+    const ttlSeconds = model.manifest.cache.ttlSeconds ?? this.settings.cacheTtlSeconds;
+    return { ttlMs: ttlSeconds > 0 ? ttlSeconds * 1000 : undefined, maxEntryBytes: model.manifest.cache.maxEntryBytes };
   }
 
   batchPolicy(model: ServedModel): BatchPolicy {
@@ -112,7 +128,7 @@ export class Predictions {
   }
 
   private count(model: ServedModel, outcome: Outcome): Outcome {
-    this.metrics.predictions.inc({ model: model.name, outcome: 'ok', cached: String(outcome.cached) });
+    this.metrics.predictions.inc({ model: model.name, outcome: 'ok', cached: String(outcome.source !== 'NONE') });
     return outcome;
   }
 }
@@ -135,7 +151,7 @@ export class RequestPredictions {
     const model = this.predictions.registry.get(modelName, version);
     const deadlineMs = this.deadline(options);
     const encoded = encodeInput(model, input);
-    return this.result(model, await this.loader(model, deadlineMs).load(encoded));
+    return this.result(model, await this.loader(model, deadlineMs, options?.cache ?? 'USE').load(encoded));
   }
 
   async predictMany(modelName: string, version: string | null | undefined, inputs: readonly PredictionInput[], options?: PredictOptions | null): Promise<PredictionResult[]> {
@@ -143,7 +159,7 @@ export class RequestPredictions {
     const deadlineMs = this.deadline(options);
     // Check every input before any work is queued: a bad one fails the request up front.
     const encoded = inputs.map((input, i) => encodeInput(model, input, `inputs[${i}]`));
-    const outcomes = await this.loader(model, deadlineMs).loadMany(encoded);
+    const outcomes = await this.loader(model, deadlineMs, options?.cache ?? 'USE').loadMany(encoded);
     return outcomes.map((outcome) => {
       if (outcome instanceof Error) throw outcome;
       return this.result(model, outcome);
@@ -178,15 +194,15 @@ export class RequestPredictions {
   }
 
   private result(model: ServedModel, outcome: Outcome): PredictionResult {
-    return { model, cached: outcome.cached, item: outcome.item };
+    return { model, cached: outcome.source !== 'NONE', cacheSource: outcome.source, item: outcome.item };
   }
 
-  private loader(model: ServedModel, deadlineMs: number): DataLoader<EncodedInput, Outcome, string> {
-    const id = `${model.id}:${deadlineMs}`;
+  private loader(model: ServedModel, deadlineMs: number, policy: CachePolicy): DataLoader<EncodedInput, Outcome, string> {
+    const id = `${model.id}:${deadlineMs}:${policy}`;
     let loader = this.loaders.get(id);
     if (!loader) {
       const signal = this.signal(deadlineMs);
-      loader = new DataLoader((inputs) => this.predictions.resolve(model, inputs, signal), {
+      loader = new DataLoader((inputs) => this.predictions.resolve(model, inputs, signal, policy), {
         cacheKeyFn: (input) => input.digest,
         // No size limit here: this only groups cache lookups; the model batcher splits batches.
         maxBatchSize: Number.POSITIVE_INFINITY,

@@ -30,6 +30,24 @@ export type BatchingPolicy = {
   readonly maxWorkers: Scalars['Int']['output'];
 };
 
+/** How a request uses the result cache. */
+export type CachePolicy =
+  /** Neither read nor write the cache: always compute. */
+  | 'BYPASS'
+  /** Compute even if the cache holds the input, and store the new answer. */
+  | 'REFRESH'
+  /** Answer from the cache when it holds the input; store what is computed. */
+  | 'USE';
+
+/** Where a prediction's answer came from. */
+export type CacheSource =
+  /** The server's in-memory cache. */
+  | 'L1'
+  /** Nowhere: the model computed it for this request (or one in flight with it). */
+  | 'NONE'
+  /** The cache store (the on-disk LMDB file, Redis or memory). */
+  | 'STORE';
+
 /** A label and its probability. */
 export type ClassScore = {
   readonly __typename?: 'ClassScore';
@@ -42,6 +60,8 @@ export type ClassScore = {
 /** The answer of a classifier. */
 export type Classification = Prediction & {
   readonly __typename?: 'Classification';
+  /** Where the answer came from: `L1`, `STORE` or `NONE` (computed). */
+  readonly cacheSource: CacheSource;
   /** True when the answer came from the result cache instead of running the model. */
   readonly cached: Scalars['Boolean']['output'];
   /** Labels with their probabilities, most probable first. */
@@ -58,6 +78,13 @@ export type Classification = Prediction & {
 /** The answer of a classifier. */
 export type ClassificationClassesArgs = {
   top?: InputMaybe<Scalars['Int']['input']>;
+};
+
+/** What clearing the cache removed. */
+export type ClearCacheSummary = {
+  readonly __typename?: 'ClearCacheSummary';
+  /** Stored answers removed. */
+  readonly removed: Scalars['Int']['output'];
 };
 
 /** Which field of `PredictionInput` a model reads. */
@@ -158,11 +185,25 @@ export type ModelTask =
 export type Mutation = {
   readonly __typename?: 'Mutation';
   /**
+   * Forgets cached answers: of one model (all its versions), or of every model when `model` is
+   * omitted. Returns how many stored answers were removed.
+   */
+  readonly clearCache: ClearCacheSummary;
+  /**
    * Reads the model repository again and applies what changed: new versions are loaded (startup
    * ones before they become visible), removed or replaced ones are retired once the requests using
    * them finish. The server also does this by itself when files under the models directory change.
    */
   readonly reloadModels: ReloadSummary;
+};
+
+
+/**
+ * Operations for operators. Each needs the header `Authorization: Bearer <ADMIN_TOKEN>`; they are
+ * refused with `UNAUTHENTICATED` when the token is wrong or the server has none configured.
+ */
+export type MutationClearCacheArgs = {
+  model?: InputMaybe<Scalars['String']['input']>;
 };
 
 /** One output tensor of a model fed raw tensors. */
@@ -178,6 +219,8 @@ export type OutputTensor = {
 
 /** Per-request settings of `predict` and `predictMany`. */
 export type PredictOptions = {
+  /** How the result cache is used (default `USE`). */
+  readonly cache?: InputMaybe<CachePolicy>;
   /**
    * Milliseconds the client is willing to wait, queue time included (1 to 600000; default: the
    * server's DEADLINE_MS, 30000). Inputs still queued when it passes are dropped before they run,
@@ -188,6 +231,8 @@ export type PredictOptions = {
 
 /** What every prediction tells, whatever the task. */
 export type Prediction = {
+  /** Where the answer came from: `L1`, `STORE` or `NONE` (computed). */
+  readonly cacheSource: CacheSource;
   /** True when the answer came from the result cache instead of running the model. */
   readonly cached: Scalars['Boolean']['output'];
   /** The model, at the version that made this prediction. */
@@ -268,6 +313,8 @@ export type ReloadSummary = {
 /** The answer of a speech detector (`vad`). */
 export type SpeechDetection = Prediction & {
   readonly __typename?: 'SpeechDetection';
+  /** Where the answer came from: `L1`, `STORE` or `NONE` (computed). */
+  readonly cacheSource: CacheSource;
   /** True when the answer came from the result cache instead of running the model. */
   readonly cached: Scalars['Boolean']['output'];
   /** The clip's duration, in seconds. */
@@ -302,6 +349,8 @@ export type TensorInput = {
 /** The answer of a model fed raw tensors: its named outputs as they are. */
 export type TensorPrediction = Prediction & {
   readonly __typename?: 'TensorPrediction';
+  /** Where the answer came from: `L1`, `STORE` or `NONE` (computed). */
+  readonly cacheSource: CacheSource;
   /** True when the answer came from the result cache instead of running the model. */
   readonly cached: Scalars['Boolean']['output'];
   /** The model, at the version that made this prediction. */
@@ -319,6 +368,8 @@ export type TensorPredictionOutputsArgs = {
 /** The answer of a text-line recognizer (`ocr`). */
 export type TextRecognition = Prediction & {
   readonly __typename?: 'TextRecognition';
+  /** Where the answer came from: `L1`, `STORE` or `NONE` (computed). */
+  readonly cacheSource: CacheSource;
   /** True when the answer came from the result cache instead of running the model. */
   readonly cached: Scalars['Boolean']['output'];
   /** The mean probability of the characters read, between 0 and 1; 0 when no text was found. */
@@ -404,8 +455,11 @@ export type DirectiveResolverFn<TResult = Record<PropertyKey, never>, TParent = 
 export type ResolversTypes = {
   BatchingPolicy: ResolverTypeWrapper<BatchPolicy>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
+  CachePolicy: CachePolicy;
+  CacheSource: CacheSource;
   ClassScore: ResolverTypeWrapper<ClassScoreResult>;
   Classification: ResolverTypeWrapper<ClassificationResult>;
+  ClearCacheSummary: ResolverTypeWrapper<ClearCacheSummary>;
   Float: ResolverTypeWrapper<Scalars['Float']['output']>;
   InputKind: InputKind;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
@@ -435,6 +489,7 @@ export type ResolversParentTypes = {
   Boolean: Scalars['Boolean']['output'];
   ClassScore: ClassScoreResult;
   Classification: ClassificationResult;
+  ClearCacheSummary: ClearCacheSummary;
   Float: Scalars['Float']['output'];
   Int: Scalars['Int']['output'];
   Model: ServedModel;
@@ -467,12 +522,17 @@ export type ClassScoreResolvers<ContextType = RequestContext, ParentType extends
 };
 
 export type ClassificationResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Classification'] = ResolversParentTypes['Classification']> = {
+  cacheSource?: Resolver<ResolversTypes['CacheSource'], ParentType, ContextType>;
   cached?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   classes?: Resolver<ReadonlyArray<ResolversTypes['ClassScore']>, ParentType, ContextType, Partial<ClassificationClassesArgs>>;
   label?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   model?: Resolver<ResolversTypes['Model'], ParentType, ContextType>;
   score?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+};
+
+export type ClearCacheSummaryResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['ClearCacheSummary'] = ResolversParentTypes['ClearCacheSummary']> = {
+  removed?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 };
 
 export type ModelResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Model'] = ResolversParentTypes['Model']> = {
@@ -500,6 +560,7 @@ export type ModelInputResolvers<ContextType = RequestContext, ParentType extends
 };
 
 export type MutationResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
+  clearCache?: Resolver<ResolversTypes['ClearCacheSummary'], ParentType, ContextType, Partial<MutationClearCacheArgs>>;
   reloadModels?: Resolver<ResolversTypes['ReloadSummary'], ParentType, ContextType>;
 };
 
@@ -527,6 +588,7 @@ export type ReloadSummaryResolvers<ContextType = RequestContext, ParentType exte
 };
 
 export type SpeechDetectionResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['SpeechDetection'] = ResolversParentTypes['SpeechDetection']> = {
+  cacheSource?: Resolver<ResolversTypes['CacheSource'], ParentType, ContextType>;
   cached?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   durationSeconds?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
   model?: Resolver<ResolversTypes['Model'], ParentType, ContextType>;
@@ -541,6 +603,7 @@ export type SpeechSegmentResolvers<ContextType = RequestContext, ParentType exte
 };
 
 export type TensorPredictionResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['TensorPrediction'] = ResolversParentTypes['TensorPrediction']> = {
+  cacheSource?: Resolver<ResolversTypes['CacheSource'], ParentType, ContextType>;
   cached?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   model?: Resolver<ResolversTypes['Model'], ParentType, ContextType>;
   outputs?: Resolver<ReadonlyArray<ResolversTypes['OutputTensor']>, ParentType, ContextType, Partial<TensorPredictionOutputsArgs>>;
@@ -548,6 +611,7 @@ export type TensorPredictionResolvers<ContextType = RequestContext, ParentType e
 };
 
 export type TextRecognitionResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['TextRecognition'] = ResolversParentTypes['TextRecognition']> = {
+  cacheSource?: Resolver<ResolversTypes['CacheSource'], ParentType, ContextType>;
   cached?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   confidence?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
   model?: Resolver<ResolversTypes['Model'], ParentType, ContextType>;
@@ -559,6 +623,7 @@ export type Resolvers<ContextType = RequestContext> = {
   BatchingPolicy?: BatchingPolicyResolvers<ContextType>;
   ClassScore?: ClassScoreResolvers<ContextType>;
   Classification?: ClassificationResolvers<ContextType>;
+  ClearCacheSummary?: ClearCacheSummaryResolvers<ContextType>;
   Model?: ModelResolvers<ContextType>;
   ModelInput?: ModelInputResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
