@@ -7,6 +7,8 @@
  *   mixed   the OCR model saturated (c=16) while a lone client asks iris (c=1): the cheap query's
  *           latency and the event loop, for PredictQL's worker layouts and the naive server
  *   policy  the batch fill window: iris with a 2 ms window while another batch runs, against none
+ *   cache   cache hits (iris, 200 repeated inputs) against Apollo answering a trivial resolver
+ *           and against the uncached path
  *
  * predictql runs with --cache-url off so every request runs the model. Results go to
  * bench/results/latest.json and latest.md. BENCH_SECONDS (default 5) per measurement,
@@ -22,7 +24,7 @@ import { irisWorkload, ocrWorkload, type Workload } from './lib/workloads.ts';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 const concurrencies = (process.env.BENCH_CONCURRENCY ?? '1,8,64').split(',').map(Number);
-const scenarios = new Set((process.env.BENCH_SCENARIOS ?? 'iris,ocr,mixed,policy').split(','));
+const scenarios = new Set((process.env.BENCH_SCENARIOS ?? 'iris,ocr,mixed,policy,cache').split(','));
 /** prom-client samples the event loop every 10 ms; its p99 includes that tick. */
 const LOOP_TICK_MS = 10;
 
@@ -209,6 +211,40 @@ if (scenarios.has('policy')) {
         return `${m.throughput.toFixed(0)}, ${m.p50Ms.toFixed(2)} ms, ${m.p99Ms.toFixed(2)} ms, ${m.meanBatchSize?.toFixed(1) ?? '-'}`;
       };
       return `| ${c} | ${cell('window 2 ms')} | ${cell('window 0 ms')} |`;
+    }),
+    '',
+  );
+}
+
+if (scenarios.has('cache')) {
+  console.log('\n# cache: hits against a trivial Apollo resolver and the uncached path');
+  // 200 inputs asked again and again: after the warm-up every request is a hit.
+  const repeated: Workload = { ...iris, body: (i) => iris.body(i % 200) };
+  const rows: Measurement[] = [];
+  const specs: ServerSpec[] = [
+    { name: 'hits (memory)', script: 'src/main.ts', args: ['--cache-url', 'memory://'] },
+    { name: 'hits (lmdb, no L1)', script: 'src/main.ts', args: ['--cache-url', `lmdb://${mkdtempSync(join(tmpdir(), 'predictql-bench-cache-'))}`, '--l1-max-bytes', '0'] },
+    predictql('uncached'),
+    { name: 'trivial Apollo', script: 'bench/trivial-server.ts', args: [] },
+  ];
+  for (const spec of specs) {
+    await withServer(spec, async (server) => {
+      for (const c of [8, 64]) rows.push(await measure(spec.name, server, spec.name === 'uncached' ? iris : repeated, c));
+    });
+  }
+  results.cache = rows;
+  const at = (name: string, c: number) => rows.find((r) => r.server === name && r.concurrency === c)!;
+  report.push(
+    '### cache hits (iris): PredictQL answering from its cache, against Apollo with a trivial resolver',
+    '',
+    '| c | hits, memory: req/s (x trivial, x uncached) | hits, LMDB without L1: req/s (x trivial) | uncached req/s | trivial Apollo req/s | p50 ms hits / trivial |',
+    '|---|---|---|---|---|---|',
+    ...[8, 64].map((c) => {
+      const mem = at('hits (memory)', c);
+      const lmdb = at('hits (lmdb, no L1)', c);
+      const unc = at('uncached', c);
+      const triv = at('trivial Apollo', c);
+      return `| ${c} | ${mem.throughput.toFixed(0)} (**${(mem.throughput / triv.throughput).toFixed(2)}**, ${(mem.throughput / unc.throughput).toFixed(2)}) | ${lmdb.throughput.toFixed(0)} (${(lmdb.throughput / triv.throughput).toFixed(2)}) | ${unc.throughput.toFixed(0)} | ${triv.throughput.toFixed(0)} | ${mem.p50Ms.toFixed(2)} / ${triv.p50Ms.toFixed(2)} |`;
     }),
     '',
   );

@@ -206,6 +206,11 @@ export class RequestPredictions {
         cacheKeyFn: (input) => input.digest,
         // No size limit here: this only groups cache lookups; the model batcher splits batches.
         maxBatchSize: Number.POSITIVE_INFINITY,
+        // Look up at the end of the event-loop turn rather than DataLoader's next tick: the
+        // requests of every socket read in this turn are parsed first and their answers written
+        // together. Measured on cache hits at c=64: 2,800 req/s answering within the turn, 4,400
+        // after it (bench/README.md).
+        batchScheduleFn: (dispatch) => setImmediate(dispatch),
       });
       this.loaders.set(id, loader);
     }
