@@ -192,6 +192,29 @@ describe('result cache', () => {
     }
   });
 
+  it('is shared by two server processes on one machine through the LMDB file', async () => {
+    const dir = tempDir();
+    const [a, b] = await Promise.all([startCli(['--cache-url', `lmdb://${dir}`, '--workers', '1']), startCli(['--cache-url', `lmdb://${dir}`, '--workers', '1'])]);
+    const ask = async (url: string) => {
+      const res = await fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: WITH_OPTIONS, variables: { f: [6.9, 3.1, 5.4, 2.1] } }) });
+      return ((await res.json()) as { data: { predict: { cacheSource: string; label: string } } }).data.predict;
+    };
+    try {
+      assert.equal((await ask(a.url)).cacheSource, 'NONE');
+      let other = await ask(b.url);
+      for (let i = 0; i < 20 && other.cacheSource !== 'STORE'; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 25));
+        other = await ask(b.url);
+      }
+      assert.equal(other.cacheSource, 'STORE', 'the second process read the first one\'s answer');
+      assert.equal(other.label, 'virginica');
+    } finally {
+      for (const s of [a, b]) s.child.kill('SIGTERM');
+      await Promise.all([once(a.child, 'exit'), once(b.child, 'exit')]);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('leaves a store that opens and serves after the server is killed in the middle of writes', async () => {
     const dir = tempDir();
     const server = await startCli(['--cache-url', `lmdb://${dir}`, '--log-level', 'info']);
