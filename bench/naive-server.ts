@@ -53,7 +53,7 @@ const apollo = new ApolloServer({
         const { model, session, handle, pipeline } = entry;
         const { payload } = encodeInput(model, args.input);
         const timings: PhaseTimings = { preprocessMs: 0, inferenceMs: 0, postprocessMs: 0 };
-        const [item] = await pipeline.run(session, handle, [payload], timings);
+        const [item] = await pipeline.run(session, handle, [payload], { timings, needs: 'probabilities', fetched: new Set() });
         if (!item || item.kind === 'failure') throw new Error(item?.message ?? 'no result');
         return { model, cached: false, cacheSource: 'NONE', item };
       },

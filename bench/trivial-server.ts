@@ -19,7 +19,7 @@ import type { PredictionResult } from '../src/predict/prediction.ts';
 
 const { values } = parseArgs({ options: { port: { type: 'string', default: '0' } } });
 const [iris] = (await readRepository('models', { maxBatchSize: 1, maxDelayMs: 0 })).filter((m) => m.name === 'iris');
-const answer: PredictionResult = { model: iris!, cached: true, cacheSource: 'L1', item: { kind: 'classification', probabilities: Float32Array.of(1, 0, 0) } };
+const answer: PredictionResult = { model: iris!, cached: true, cacheSource: 'L1', item: { kind: 'classification', labelIndex: 0, probabilities: Float32Array.of(1, 0, 0) } };
 
 const metrics = new Registry();
 collectDefaultMetrics({ register: metrics, prefix: 'trivial_' });

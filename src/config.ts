@@ -24,6 +24,7 @@ export interface Config {
   maxDelayMs: number;
   maxQueue: number;
   deadlineMs: number;
+  maxInputsPerRequest: number;
   playground: boolean;
   logLevel: LogLevel;
   shutdownGraceMs: number;
@@ -121,6 +122,7 @@ export const SETTINGS = [
   { key: 'maxDelayMs', env: 'MAX_DELAY_MS', flag: '--max-delay-ms', description: 'Extra wait for a batch to fill while another batch of the model runs, for models whose manifest sets none (0: none; batches grow by themselves while workers are busy)', default: () => 0, parse: number(0, 10_000) },
   { key: 'maxQueue', env: 'MAX_QUEUE', flag: '--max-queue', description: 'Inputs that may wait in one model queue before new ones are refused with OVERLOADED, for models whose manifest sets none', default: () => 1024, parse: integer(1, 10_000_000) },
   { key: 'deadlineMs', env: 'DEADLINE_MS', flag: '--deadline-ms', description: 'Deadline of a prediction, queue time included, when the request sets none', default: () => 30_000, parse: integer(1, 600_000) },
+  { key: 'maxInputsPerRequest', env: 'MAX_INPUTS_PER_REQUEST', flag: '--max-inputs-per-request', description: 'Most inputs one predictMany may send, for models whose manifest sets none', default: () => 10_000, parse: integer(1, 10_000_000) },
   { key: 'playground', env: 'PLAYGROUND', flag: '--playground', description: 'Serve the GraphiQL playground on GET /graphql', default: () => true, parse: boolean },
   { key: 'logLevel', env: 'LOG_LEVEL', flag: '--log-level', description: `Log level: ${LOG_LEVELS.join(', ')}`, default: () => 'info', parse: logLevel },
   { key: 'shutdownGraceMs', env: 'SHUTDOWN_GRACE_MS', flag: '--shutdown-grace-ms', description: 'How long SIGTERM waits for in-flight requests before exiting', default: () => 10_000, parse: integer(0, 600_000) },

@@ -25,6 +25,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly outputsFetched = new Counter({
+    name: 'predictql_outputs_fetched_total',
+    help: 'Batches that asked ONNX Runtime for each graph output, by model and output (outputs no selected field needs are not fetched)',
+    labelNames: ['model', 'output'] as const,
+    registers: [this.registry],
+  });
+
   readonly queueSeconds = new Histogram({
     name: 'predictql_queue_seconds',
     help: 'Time an input waited in its model queue before its batch went to a worker, in seconds',

@@ -60,6 +60,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     maxQueue: config.maxQueue,
     maxWorkers: config.modelMaxWorkers,
     cacheTtlSeconds: config.cacheTtlSeconds,
+    maxInputsPerRequest: config.maxInputsPerRequest,
   });
 
   const app = express();

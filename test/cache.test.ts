@@ -87,7 +87,7 @@ describe('result cache', () => {
     // Forge the collision: under A's key, an entry that carries B's digest and a wrong answer
     // (all probability on "virginica"), as if B's short key had been the same as A's.
     const key = cacheKey(`iris@${version}`, featuresDigest(a));
-    const forged = encodeEntry(cacheKey(`iris@${version}`, featuresDigest(b)).digest, { kind: 'classification', probabilities: Float32Array.of(0, 0, 1) });
+    const forged = encodeEntry(cacheKey(`iris@${version}`, featuresDigest(b)).digest, { kind: 'classification', labelIndex: 2, probabilities: Float32Array.of(0, 0, 1) });
     const db = open({ path: dir, compression: false });
     await db.put(`predictql:${key.key}`, { value: forged });
     await db.close();

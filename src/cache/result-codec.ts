@@ -4,14 +4,15 @@
  * prediction is derived from this on read, so one stored value answers any selection.
  *
  *   entry:  32 bytes: SHA-256 of the input   then the result
- *   result: byte 0: format version (1)   byte 1: kind   then the kind's fields
+ *   result: byte 0: format version (2)   byte 1: kind   then the kind's fields
  *
  * The key holds only a prefix of the input's digest; the entry holds all of it, and a read
  * compares it, so two inputs whose key prefixes collide can never get each other's answer.
  */
 import type { ItemResult, NamedTensor } from '../engine/tasks.ts';
 
-const FORMAT_VERSION = 1;
+// 2: classifications carry their label index, and probabilities only when they were computed.
+const FORMAT_VERSION = 2;
 const KIND_TAGS = { classification: 1, textRecognition: 2, speechDetection: 3, tensor: 4 } as const;
 
 class Writer {
@@ -102,7 +103,8 @@ export function encodeResult(result: ItemResult): Uint8Array {
   w.u8(KIND_TAGS[result.kind]);
   switch (result.kind) {
     case 'classification':
-      w.f32s(result.probabilities);
+      w.u32(result.labelIndex);
+      w.f32s(result.probabilities ?? new Float32Array(0));
       break;
     case 'textRecognition':
       w.f32(result.confidence);
@@ -133,9 +135,12 @@ export function decodeResult(bytes: Uint8Array): ItemResult | undefined {
     if (r.u8() !== FORMAT_VERSION) return undefined;
     let result: ItemResult;
     switch (r.u8()) {
-      case KIND_TAGS.classification:
-        result = { kind: 'classification', probabilities: r.f32s() };
+      case KIND_TAGS.classification: {
+        const labelIndex = r.u32();
+        const probabilities = r.f32s();
+        result = probabilities.length > 0 ? { kind: 'classification', labelIndex, probabilities } : { kind: 'classification', labelIndex };
         break;
+      }
       case KIND_TAGS.textRecognition: {
         const confidence = r.f32();
         result = { kind: 'textRecognition', confidence, text: r.text() };

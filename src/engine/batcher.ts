@@ -22,7 +22,7 @@ import type { Metrics } from '../metrics.ts';
 import type { Dispatcher } from './dispatcher.ts';
 import { Job, type ComputedItem } from './job.ts';
 import { WorkerCrashedError, type InferencePool } from './pool.ts';
-import type { ModelHandle, Payload } from './tasks.ts';
+import type { ClassificationNeeds, ModelHandle, Payload } from './tasks.ts';
 
 export interface BatchPolicy {
   maxBatchSize: number;
@@ -80,14 +80,16 @@ export class ModelBatcher {
    * Computes one input, or joins the computation of the same input already pending. Throws
    * OVERLOADED at once when the queue is full.
    */
-  compute(key: string, payload: Payload, signal?: AbortSignal): Promise<ComputedItem> {
+  compute(inputKey: string, payload: Payload, needs: ClassificationNeeds, signal?: AbortSignal): Promise<ComputedItem> {
+    // A label-only job cannot serve a request that needs the probabilities: keep them apart.
+    const key = `${inputKey}|${needs}`;
     let job = this.pending.get(key);
     if (!job) {
       if (this.queuedJobs >= this.policy.maxQueue) {
         this.metrics.rejected.inc({ model: this.modelName, reason: 'OVERLOADED' });
         throw overloaded(this.modelName, this.policy.maxQueue, 1);
       }
-      job = new Job(key, payload);
+      job = new Job(key, payload, needs);
       this.pending.set(key, job);
       this.queuedJobs++;
       void this.loader.load(job);
@@ -150,8 +152,10 @@ export class ModelBatcher {
     const dispatchedAt = performance.now();
     this.metrics.batchSize.observe({ model: this.modelName }, live.length);
     try {
-      const { results, timings } = await this.pool.run(this.handle, live.map((job) => job.payload));
+      const needs = live.some((job) => job.needs === 'probabilities') ? 'probabilities' : 'label';
+      const { results, timings, fetched } = await this.pool.run(this.handle, live.map((job) => job.payload), needs);
       this.metrics.observeBatch(this.modelName, timings);
+      for (const output of fetched) this.metrics.outputsFetched.inc({ model: this.modelName, output });
       live.forEach((job, i) => {
         const result = results[i]!;
         if (result.kind === 'failure') job.fail(itemFailed(result.code, result.message));

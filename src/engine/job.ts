@@ -7,7 +7,7 @@
 import { performance } from 'node:perf_hooks';
 import { GraphQLError } from 'graphql';
 import { cancelled } from '../graphql/errors.ts';
-import type { ItemResult, Payload, PhaseTimings } from './tasks.ts';
+import type { ClassificationNeeds, ItemResult, Payload, PhaseTimings } from './tasks.ts';
 
 export interface ComputedItem {
   result: ItemResult;
@@ -30,6 +30,7 @@ export class Job {
   constructor(
     readonly key: string,
     readonly payload: Payload,
+    readonly needs: ClassificationNeeds,
   ) {
     this.promise = new Promise<ComputedItem>((resolve, reject) => {
       this.resolveFn = resolve;

@@ -10,6 +10,7 @@ import { EventEmitter } from 'node:events';
 import { Piscina } from 'piscina';
 import {
   transferablesOf,
+  type ClassificationNeeds,
   type LoadResult,
   type LoadTask,
   type ModelHandle,
@@ -80,8 +81,8 @@ export class InferencePool extends EventEmitter {
   }
 
   /** Runs one batch on some worker. Payload buffers are moved to the worker, not copied. */
-  async run(model: ModelHandle, payloads: Payload[]): Promise<RunResult> {
-    const task: RunTask = { type: 'run', model, payloads };
+  async run(model: ModelHandle, payloads: Payload[], needs: ClassificationNeeds): Promise<RunResult> {
+    const task: RunTask = { type: 'run', model, payloads, needs };
     try {
       return (await this.piscina.run(task, { transferList: transferablesOf(payloads) })) as RunResult;
     } catch (error) {

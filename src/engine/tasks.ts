@@ -34,9 +34,15 @@ export interface NamedTensor {
   data: Float32Array;
 }
 
+/**
+ * What a classifier's answer must hold: only the winning label (a query selecting `label`
+ * alone), or every class's probability (`score`, `classes`, `probabilities`).
+ */
+export type ClassificationNeeds = 'label' | 'probabilities';
+
 /** One input's answer, in the form the cache stores and every GraphQL field is derived from. */
 export type ItemResult =
-  | { kind: 'classification'; probabilities: Float32Array }
+  | { kind: 'classification'; labelIndex: number; probabilities?: Float32Array }
   | { kind: 'textRecognition'; text: string; confidence: number }
   | { kind: 'speechDetection'; segments: Float32Array; speechRatio: number; durationSeconds: number }
   | { kind: 'tensor'; outputs: NamedTensor[] };
@@ -97,11 +103,15 @@ export interface RunTask {
   type: 'run';
   model: ModelHandle;
   payloads: Payload[];
+  /** For classifiers: whether any input of the batch needs the probabilities. */
+  needs: ClassificationNeeds;
 }
 
 export interface RunResult {
   results: Array<ItemResult | ItemFailure>;
   timings: PhaseTimings;
+  /** The graph outputs session.run was asked for (what `needs` saved shows here). */
+  fetched: string[];
 }
 
 export type WorkerTask = LoadTask | UnloadTask | RunTask;
@@ -132,7 +142,7 @@ export function resultTransferables(results: ReadonlyArray<ItemResult | ItemFail
     if (view.buffer instanceof ArrayBuffer) buffers.add(view.buffer);
   };
   for (const r of results) {
-    if (r.kind === 'classification') add(r.probabilities);
+    if (r.kind === 'classification' && r.probabilities) add(r.probabilities);
     else if (r.kind === 'speechDetection') add(r.segments);
     else if (r.kind === 'tensor') r.outputs.forEach((t) => add(t.data));
   }

@@ -45,11 +45,12 @@ function openSession(model: ModelHandle): Promise<ort.InferenceSession> {
 async function run(task: RunTask): Promise<RunResult> {
   const session = await openSession(task.model);
   const timings: PhaseTimings = { preprocessMs: 0, inferenceMs: 0, postprocessMs: 0 };
-  const results = await pipelineFor(task.model.pipeline).run(session, task.model, task.payloads, timings);
+  const fetched = new Set<string>();
+  const results = await pipelineFor(task.model.pipeline).run(session, task.model, task.payloads, { timings, needs: task.needs, fetched });
   if (results.length !== task.payloads.length) {
     throw new Error(`model ${task.model.id}: pipeline returned ${results.length} results for ${task.payloads.length} inputs`);
   }
-  return withTransfer({ results, timings }, resultTransferables(results));
+  return withTransfer({ results, timings, fetched: [...fetched] }, resultTransferables(results));
 }
 
 // Barrier cells: [0] whose turn it is to load, [1] next ticket, [2] workers done.
@@ -81,7 +82,7 @@ async function load(task: LoadTask): Promise<LoadResult> {
     const rssBefore = process.memoryUsage.rss();
     const started = performance.now();
     const session = await openSession(task.model);
-    await run({ type: 'run', model: task.model, payloads: [task.sample] });
+    await run({ type: 'run', model: task.model, payloads: [task.sample], needs: 'probabilities' });
     const loadTimeMs = performance.now() - started;
     const batchDim = session.inputMetadata.find((m) => m.name === task.model.inputTensor);
     const first = batchDim && 'shape' in batchDim ? batchDim.shape[0] : undefined;

@@ -6,14 +6,17 @@
 import { badUserInput, unauthenticated } from './errors.ts';
 import type { Resolvers } from './generated/resolvers-types.ts';
 import { describeInput } from '../predict/input.ts';
-import { rankClasses, topIndex, TYPE_OF_KIND } from '../predict/prediction.ts';
+import { probabilitiesOf, rankClasses, TYPE_OF_KIND } from '../predict/prediction.ts';
+import { encodeFloats, FloatData } from './float-data.ts';
+import { classificationNeeds } from './selection.ts';
 
 export const resolvers: Resolvers = {
   Query: {
     models: (_parent, _args, { registry }) => registry.list(),
     model: (_parent, { name, version }, { registry }) => registry.find(name, version) ?? null,
-    predict: (_parent, { model, version, input, options }, { predictions }) => predictions.predict(model, version, input, options),
-    predictMany: (_parent, { model, version, inputs, options }, { predictions }) => predictions.predictMany(model, version, inputs, options),
+    predict: (_parent, { model, version, input, options }, { predictions }, info) => predictions.predict(model, version, input, options, classificationNeeds(info)),
+    predictMany: (_parent, { model, version, inputs, options }, { predictions }, info) =>
+      predictions.predictMany(model, version, inputs, options, classificationNeeds(info)),
   },
   Mutation: {
     reloadModels: async (_parent, _args, { isAdmin, lifecycle, registry }) => {
@@ -49,14 +52,15 @@ export const resolvers: Resolvers = {
     __resolveType: (result) => TYPE_OF_KIND[result.item.kind],
   },
   Classification: {
-    label: ({ model, item }) => model.labels[topIndex(item.probabilities)]!,
-    score: ({ item }) => item.probabilities[topIndex(item.probabilities)]!,
+    label: ({ model, item }) => model.labels[item.labelIndex]!,
+    score: ({ item }) => probabilitiesOf(item)[item.labelIndex]!,
     classes: ({ model, item }, { top }) => {
       if (top !== undefined && top !== null && top < 1) {
-        throw badUserInput(`classes(top: ${top}): top must be at least 1 (the model has ${item.probabilities.length} labels)`);
+        throw badUserInput(`classes(top: ${top}): top must be at least 1 (the model has ${model.labels.length} labels)`);
       }
-      return rankClasses(model.labels, item.probabilities, top ?? undefined);
+      return rankClasses(model.labels, probabilitiesOf(item), top ?? undefined);
     },
+    probabilities: ({ item }, { encoding }) => encodeFloats(probabilitiesOf(item), encoding),
   },
   TextRecognition: {
     text: ({ item }) => item.text,
@@ -76,6 +80,7 @@ export const resolvers: Resolvers = {
     },
   },
   OutputTensor: {
-    data: (tensor) => Array.from(tensor.data),
+    data: (tensor, { encoding }) => encodeFloats(tensor.data, encoding),
   },
+  FloatData,
 };

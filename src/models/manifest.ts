@@ -50,6 +50,8 @@ export interface Manifest {
   vocabulary?: FileRef;
   batching?: { maxBatchSize?: number; maxDelayMs?: number; maxQueue?: number; maxWorkers?: number };
   loading: LoadingPolicy;
+  /** Request limits: the most inputs one predictMany may send. */
+  limits: { maxInputsPerRequest?: number };
   /** Result cache settings: lifetime of an answer, largest answer kept, or no caching. */
   cache: { enabled: boolean; ttlSeconds?: number; maxEntryBytes?: number };
   /** An input to warm the model up with when it loads. */
@@ -199,6 +201,9 @@ export function parseManifest(raw: unknown, where: string): Manifest {
     batching,
     loading: c.oneOf(root, 'loading', 'loading', ['STARTUP', 'FIRST_USE'] as const, 'STARTUP'),
     cache: parseCache(c, root.cache),
+    limits: {
+      maxInputsPerRequest: root.limits === undefined ? undefined : c.optionalNumber(c.object(root.limits, 'limits'), 'maxInputsPerRequest', 'limits.maxInputsPerRequest', { integer: true, min: 1 }),
+    },
     sample: parseSample(c, root.sample, input),
     training: isObject(root.training) ? root.training : undefined,
     source: isObject(root.source) ? root.source : undefined,

@@ -6,12 +6,13 @@
 import * as ort from 'onnxruntime-node';
 import { imageToMnist } from '../processing/mnist.ts';
 import { bytesOf, mergeResults, prepareEach } from './items.ts';
-import { clampProbabilities, floatOutput, outputName, rowsOf, timed, type Pipeline } from './pipeline.ts';
+import { clampProbabilities, classificationsOf, floatOutput, outputName, runSession, timed, type Pipeline } from './pipeline.ts';
 
 const SIDE = 28;
 
 export const mnist: Pipeline = {
-  async run(session, model, payloads, timings) {
+  async run(session, model, payloads, context) {
+    const { timings } = context;
     const classes = Number(model.options.labelCount);
     const limits = { maxBytes: Number(model.options.maxBytes), maxPixels: Number(model.options.maxPixels) };
     const prepared = await timed(timings, 'preprocessMs', () => prepareEach(payloads, (p) => imageToMnist(bytesOf(p), limits)));
@@ -20,12 +21,9 @@ export const mnist: Pipeline = {
     const data = new Float32Array(images.length * SIDE * SIDE);
     images.forEach((image, i) => data.set(image, i * SIDE * SIDE));
     const name = outputName(model, 'probabilities');
-    const outputs = await timed(timings, 'inferenceMs', () =>
-      session.run({ [model.inputTensor]: new ort.Tensor('float32', data, [images.length, 1, SIDE, SIDE]) }, [name]),
+    const outputs = await runSession(session, { [model.inputTensor]: new ort.Tensor('float32', data, [images.length, 1, SIDE, SIDE]) }, [name], context);
+    return timed(timings, 'postprocessMs', () =>
+      mergeResults(prepared, classificationsOf(clampProbabilities(floatOutput(outputs, name, model, images.length * classes)), images.length, classes)),
     );
-    return timed(timings, 'postprocessMs', () => {
-      const probabilities = clampProbabilities(floatOutput(outputs, name, model, images.length * classes));
-      return mergeResults(prepared, rowsOf(probabilities, images.length, classes).map((row) => ({ kind: 'classification' as const, probabilities: row })));
-    });
   },
 };

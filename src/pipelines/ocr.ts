@@ -9,7 +9,7 @@ import * as ort from 'onnxruntime-node';
 import { decodeImage } from '../processing/image.ts';
 import { ctcGreedyDecode, groupOcrLines, loadOcrKeys, prepareOcrBatch, type OcrBatchOptions } from '../processing/ocr.ts';
 import { bytesOf, mergeResults, prepareEach } from './items.ts';
-import { outputName, timed, type Pipeline } from './pipeline.ts';
+import { outputName, runSession, timed, type Pipeline } from './pipeline.ts';
 import type { ItemResult } from '../engine/tasks.ts';
 
 const OPTIONS: OcrBatchOptions = { height: 48, maxWidth: 3200 };
@@ -27,7 +27,8 @@ function keys(path: string): string[] {
 }
 
 export const ocr: Pipeline = {
-  async run(session, model, payloads, timings) {
+  async run(session, model, payloads, context) {
+    const { timings } = context;
     const vocabulary = keys(String(model.options.vocabularyPath));
     const limits = { maxBytes: Number(model.options.maxBytes), maxPixels: Number(model.options.maxPixels) };
     const prepared = await timed(timings, 'preprocessMs', () => prepareEach(payloads, (p) => decodeImage(bytesOf(p), limits, 'rgb', MAX_DECODE_SIDE)));
@@ -36,7 +37,7 @@ export const ocr: Pipeline = {
     const name = outputName(model, 'probabilities');
     for (const group of groupOcrLines(images, OPTIONS)) {
       const batch = await timed(timings, 'preprocessMs', () => prepareOcrBatch(group.indices.map((i) => images[i]!), { ...OPTIONS, minWidth: group.width }));
-      const outputs = await timed(timings, 'inferenceMs', () => session.run({ [model.inputTensor]: new ort.Tensor('float32', batch.data, batch.dims) }, [name]));
+      const outputs = await runSession(session, { [model.inputTensor]: new ort.Tensor('float32', batch.data, batch.dims) }, [name], context);
       await timed(timings, 'postprocessMs', () => {
         const output = outputs[name]!;
         const [n, t, c] = output.dims as [number, number, number];

@@ -5,14 +5,41 @@
  * decoding CTC output never take time from the main thread's event loop.
  */
 import type * as ort from 'onnxruntime-node';
-import type { ItemFailure, ItemResult, ModelHandle, Payload, PhaseTimings } from '../engine/tasks.ts';
+import type { ClassificationNeeds, ItemFailure, ItemResult, ModelHandle, Payload, PhaseTimings } from '../engine/tasks.ts';
+
+/** What a pipeline gets besides the session and the inputs. */
+export interface RunContext {
+  timings: PhaseTimings;
+  /** Classifiers: fetch and compute only what the batch's queries select. */
+  needs: ClassificationNeeds;
+  /** Records each graph output session.run is asked for. */
+  fetched: Set<string>;
+}
 
 export interface Pipeline {
   /**
    * One result per payload, in order. An input that cannot be processed yields an ItemFailure
    * and the others still run; an error thrown here fails the whole batch.
    */
-  run(session: ort.InferenceSession, model: ModelHandle, payloads: readonly Payload[], timings: PhaseTimings): Promise<Array<ItemResult | ItemFailure>>;
+  run(session: ort.InferenceSession, model: ModelHandle, payloads: readonly Payload[], context: RunContext): Promise<Array<ItemResult | ItemFailure>>;
+}
+
+/** session.run for the named outputs, timed as inference and recorded as fetched. */
+export function runSession(session: ort.InferenceSession, feeds: ort.InferenceSession.FeedsType, outputs: string[], context: RunContext): Promise<ort.InferenceSession.ReturnType> {
+  for (const name of outputs) context.fetched.add(name);
+  return timed(context.timings, 'inferenceMs', () => session.run(feeds, outputs));
+}
+
+/** Index of the largest value; the first one wins a tie, as ONNX-ML classifiers do. */
+export function argmax(values: ArrayLike<number>): number {
+  let best = 0;
+  for (let i = 1; i < values.length; i++) if (values[i]! > values[best]!) best = i;
+  return best;
+}
+
+/** Classifier answers from [rows, classes] probabilities (kept, since they were computed anyway). */
+export function classificationsOf(probabilities: Float32Array, rows: number, classes: number): ItemResult[] {
+  return rowsOf(probabilities, rows, classes).map((row) => ({ kind: 'classification' as const, labelIndex: argmax(row), probabilities: row }));
 }
 
 export function failure(code: string, message: string): ItemFailure {

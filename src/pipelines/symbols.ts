@@ -8,7 +8,7 @@ import * as ort from 'onnxruntime-node';
 import { decodeImage } from '../processing/image.ts';
 import { SYMBOL_SIZE, toSymbolTensor } from '../processing/symbols.ts';
 import { bytesOf, mergeResults, prepareEach } from './items.ts';
-import { floatOutput, outputName, timed, type Pipeline } from './pipeline.ts';
+import { argmax, floatOutput, outputName, runSession, timed, type Pipeline } from './pipeline.ts';
 
 /** Drawings are shrunk to at most this side while decoding: the model sees 224 px. */
 const MAX_DECODE_SIDE = 1024;
@@ -24,7 +24,8 @@ export function softmax(logits: Float32Array): Float32Array {
 }
 
 export const symbols: Pipeline = {
-  async run(session, model, payloads, timings) {
+  async run(session, model, payloads, context) {
+    const { timings } = context;
     const classes = Number(model.options.labelCount);
     const limits = { maxBytes: Number(model.options.maxBytes), maxPixels: Number(model.options.maxPixels) };
     const prepared = await timed(timings, 'preprocessMs', () =>
@@ -34,10 +35,14 @@ export const symbols: Pipeline = {
     const answers = [];
     for (const p of prepared) {
       if (!p.ok) continue;
-      const outputs = await timed(timings, 'inferenceMs', () =>
-        session.run({ [model.inputTensor]: new ort.Tensor('float32', p.value, [1, 1, SYMBOL_SIZE, SYMBOL_SIZE]) }, [name]),
+      const outputs = await runSession(session, { [model.inputTensor]: new ort.Tensor('float32', p.value, [1, 1, SYMBOL_SIZE, SYMBOL_SIZE]) }, [name], context);
+      answers.push(
+        await timed(timings, 'postprocessMs', () => {
+          const logits = floatOutput(outputs, name, model, classes);
+          // The largest logit is the most probable class: the softmax is only for scores.
+          return context.needs === 'label' ? { kind: 'classification' as const, labelIndex: argmax(logits) } : { kind: 'classification' as const, labelIndex: argmax(logits), probabilities: softmax(logits) };
+        }),
       );
-      answers.push(await timed(timings, 'postprocessMs', () => ({ kind: 'classification' as const, probabilities: softmax(floatOutput(outputs, name, model, classes)) })));
     }
     return mergeResults(prepared, answers);
   },

@@ -30,7 +30,9 @@ function toResult(outputs: ort.InferenceSession.ReturnType, names: readonly stri
 }
 
 export const tensor: Pipeline = {
-  async run(session, model, payloads, timings) {
+  async run(session, model, payloads, context) {
+    const { timings } = context;
+    for (const name of (model.options.outputNames as string[] | null) ?? session.outputNames) context.fetched.add(name);
     const specs = model.options.tensors as TensorSpec[];
     const names = (model.options.outputNames as string[] | null) ?? [...session.outputNames];
     // Stackable when every tensor's first dimension is free and named the same, e.g. "N".

@@ -5,10 +5,10 @@
  */
 import * as ort from 'onnxruntime-node';
 import { padTokens, tokenize } from '../processing/text.ts';
-import { clampProbabilities, floatOutput, outputName, rowsOf, timed, type Pipeline } from './pipeline.ts';
+import { clampProbabilities, classificationsOf, floatOutput, outputName, runSession, timed, type Pipeline } from './pipeline.ts';
 
 export const text: Pipeline = {
-  async run(session, model, payloads, timings) {
+  async run(session, model, payloads, { timings, ...context }) {
     const classes = Number(model.options.labelCount);
     const feed = await timed(timings, 'preprocessMs', () => {
       const rows = payloads.map((p) => {
@@ -19,10 +19,7 @@ export const text: Pipeline = {
       return new ort.Tensor('string', data, dims);
     });
     const name = outputName(model, 'probabilities');
-    const outputs = await timed(timings, 'inferenceMs', () => session.run({ [model.inputTensor]: feed }, [name]));
-    return timed(timings, 'postprocessMs', () => {
-      const probabilities = clampProbabilities(floatOutput(outputs, name, model, payloads.length * classes));
-      return rowsOf(probabilities, payloads.length, classes).map((row) => ({ kind: 'classification' as const, probabilities: row }));
-    });
+    const outputs = await runSession(session, { [model.inputTensor]: feed }, [name], { timings, ...context });
+    return timed(timings, 'postprocessMs', () => classificationsOf(clampProbabilities(floatOutput(outputs, name, model, payloads.length * classes)), payloads.length, classes));
   },
 };

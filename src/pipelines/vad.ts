@@ -10,7 +10,9 @@ import { bytesOf, mergeResults, prepareEach } from './items.ts';
 import { outputName, timed, type Pipeline } from './pipeline.ts';
 
 export const vad: Pipeline = {
-  async run(session, model, payloads, timings) {
+  async run(session, model, payloads, context) {
+    const { timings } = context;
+    context.fetched.add(String(model.outputs.probability)).add(String(model.outputs.nextState));
     const maxSeconds = Number(model.options.maxSeconds);
     const prepared = await timed(timings, 'preprocessMs', () =>
       prepareEach(payloads, (p) => {

@@ -10,6 +10,7 @@
 import { createHash } from 'node:crypto';
 import type { NamedTensor, Payload } from '../engine/tasks.ts';
 import { badUserInput } from '../graphql/errors.ts';
+import { decodeFloats } from '../graphql/float-data.ts';
 import type { InputKind, PredictionInput } from '../graphql/generated/resolvers-types.ts';
 import type { InputSpec, TensorSpec } from '../models/manifest.ts';
 import type { ServedModel } from '../models/served-model.ts';
@@ -125,7 +126,7 @@ function encodeBytes(kind: string, bytes: Uint8Array): EncodedInput {
 function encodeTensors(
   specs: readonly TensorSpec[],
   maxElements: number,
-  tensors: ReadonlyArray<{ name: string; dims: readonly number[]; data: readonly number[] }>,
+  tensors: ReadonlyArray<{ name: string; dims: readonly number[]; data?: readonly number[] | null; dataBase64?: string | null }>,
   where: string,
 ): EncodedInput {
   const expected = specs.map((s) => `${s.name} [${s.shape.join(', ')}]`).join(', ');
@@ -155,8 +156,15 @@ function encodeTensors(
     const size = tensor.dims.reduce((a, b) => a * b, 1);
     total += size;
     if (total > maxElements) throw badUserInput(`${where} holds more than ${maxElements} values, the model's limit`);
-    if (tensor.data.length !== size) throw badUserInput(`${at}.data has ${tensor.data.length} values; dims [${tensor.dims.join(', ')}] need ${size}`);
-    return { name: spec.name, dims: [...tensor.dims], data: checkFloats(tensor.data, `${at}.data`, () => '') };
+    const hasData = tensor.data !== undefined && tensor.data !== null;
+    const hasBase64 = tensor.dataBase64 !== undefined && tensor.dataBase64 !== null;
+    if (hasData === hasBase64) throw badUserInput(`${at} must set exactly one of data (JSON numbers) and dataBase64 (base64 float32)`);
+    if (hasBase64 && tensor.dataBase64!.length > Math.ceil((size * 4) / 3) + 4) {
+      throw badUserInput(`${at}.dataBase64 is longer than ${size} float32 values need`);
+    }
+    const values = hasData ? tensor.data! : Array.from(decodeFloats(tensor.dataBase64!, `${at}.dataBase64`));
+    if (values.length !== size) throw badUserInput(`${at}.${hasData ? 'data' : 'dataBase64'} has ${values.length} values; dims [${tensor.dims.join(', ')}] need ${size}`);
+    return { name: spec.name, dims: [...tensor.dims], data: checkFloats(values, `${at}.${hasData ? 'data' : 'dataBase64'}`, () => '') };
   });
   const parts = named.flatMap((t) => [t.name, new Uint8Array(Int32Array.from(t.dims).buffer), new Uint8Array(t.data.buffer)]);
   return { payload: { kind: 'tensors', tensors: named }, digest: digestOf('tensors', ...parts) };

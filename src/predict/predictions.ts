@@ -13,7 +13,7 @@ import { cacheKey, type EntryPolicy, type PredictionCache } from '../cache/predi
 import { ModelBatcher, type BatchPolicy } from '../engine/batcher.ts';
 import type { Dispatcher } from '../engine/dispatcher.ts';
 import type { InferencePool } from '../engine/pool.ts';
-import type { ItemResult } from '../engine/tasks.ts';
+import type { ClassificationNeeds, ItemResult } from '../engine/tasks.ts';
 import { badUserInput, codeOf, deadlineExceeded } from '../graphql/errors.ts';
 import type { PredictionInput, PredictOptions } from '../graphql/generated/resolvers-types.ts';
 import type { Metrics } from '../metrics.ts';
@@ -32,6 +32,8 @@ export interface PredictionSettings {
   maxWorkers: number;
   /** Lifetime of a cached answer for models whose manifest sets none; 0: no expiry. */
   cacheTtlSeconds: number;
+  /** Most inputs of one predictMany, for models whose manifest sets none. */
+  maxInputsPerRequest: number;
 }
 
 const MAX_DEADLINE_MS = 600_000;
@@ -42,6 +44,10 @@ interface Outcome {
 }
 
 export type CachePolicy = 'USE' | 'BYPASS' | 'REFRESH';
+
+function satisfies(result: ItemResult, needs: ClassificationNeeds): boolean {
+  return result.kind !== 'classification' || needs === 'label' || result.probabilities !== undefined;
+}
 export type CacheSource = 'L1' | 'STORE' | 'NONE';
 
 export class Predictions {
@@ -65,10 +71,12 @@ export class Predictions {
    * Looks up each input in the cache (policy USE) and computes the misses in model batches,
    * storing the answers (unless BYPASS).
    */
-  async resolve(model: ServedModel, inputs: readonly EncodedInput[], signal: AbortSignal, policy: CachePolicy): Promise<Array<Outcome | Error>> {
+  async resolve(model: ServedModel, inputs: readonly EncodedInput[], signal: AbortSignal, policy: CachePolicy, needs: ClassificationNeeds): Promise<Array<Outcome | Error>> {
     const cacheable = model.manifest.cache.enabled && policy !== 'BYPASS';
     const keys = inputs.map((input) => cacheKey(model.id, input.digest));
-    const hits = cacheable && policy === 'USE' ? await this.cache.getMany(model.name, keys) : inputs.map(() => undefined);
+    const found = cacheable && policy === 'USE' ? await this.cache.getMany(model.name, keys) : inputs.map(() => undefined);
+    // A cached label-only answer does not serve a query for scores: compute and store the rest.
+    const hits = found.map((hit) => (hit && satisfies(hit.result, needs) ? hit : undefined));
     if (hits.some((hit) => hit === undefined)) {
       try {
         await this.registry.ensureLoaded(model);
@@ -84,7 +92,7 @@ export class Predictions {
         if (hit) return this.count(model, { item: hit.result, source: hit.source });
         try {
           // The in-flight key is the full digest: a short-key collision must not merge two inputs.
-          const computed = await batcher.compute(`${model.id}:${input.digest}`, input.payload, signal);
+          const computed = await batcher.compute(`${model.id}:${input.digest}`, input.payload, needs, signal);
           if (cacheable) this.cache.set(keys[i]!, computed.result, entryPolicy);
           return this.count(model, { item: computed.result, source: 'NONE' });
         } catch (error) {
@@ -147,19 +155,27 @@ export class RequestPredictions {
     return this.predictions.batchPolicy(model);
   }
 
-  async predict(modelName: string, version: string | null | undefined, input: PredictionInput, options?: PredictOptions | null): Promise<PredictionResult> {
+  async predict(modelName: string, version: string | null | undefined, input: PredictionInput, options: PredictOptions | null | undefined, needs: ClassificationNeeds): Promise<PredictionResult> {
     const model = this.predictions.registry.get(modelName, version);
     const deadlineMs = this.deadline(options);
     const encoded = encodeInput(model, input);
-    return this.result(model, await this.loader(model, deadlineMs, options?.cache ?? 'USE').load(encoded));
+    return this.result(model, await this.loader(model, deadlineMs, options?.cache ?? 'USE', needs).load(encoded));
   }
 
-  async predictMany(modelName: string, version: string | null | undefined, inputs: readonly PredictionInput[], options?: PredictOptions | null): Promise<PredictionResult[]> {
+  async predictMany(
+    modelName: string,
+    version: string | null | undefined,
+    inputs: readonly PredictionInput[],
+    options: PredictOptions | null | undefined,
+    needs: ClassificationNeeds,
+  ): Promise<PredictionResult[]> {
     const model = this.predictions.registry.get(modelName, version);
     const deadlineMs = this.deadline(options);
+    const limit = model.manifest.limits.maxInputsPerRequest ?? this.predictions.settings.maxInputsPerRequest;
+    if (inputs.length > limit) throw badUserInput(`predictMany got ${inputs.length} inputs; model "${model.name}" takes at most ${limit} per request`);
     // Check every input before any work is queued: a bad one fails the request up front.
     const encoded = inputs.map((input, i) => encodeInput(model, input, `inputs[${i}]`));
-    const outcomes = await this.loader(model, deadlineMs, options?.cache ?? 'USE').loadMany(encoded);
+    const outcomes = await this.loader(model, deadlineMs, options?.cache ?? 'USE', needs).loadMany(encoded);
     return outcomes.map((outcome) => {
       if (outcome instanceof Error) throw outcome;
       return this.result(model, outcome);
@@ -197,12 +213,12 @@ export class RequestPredictions {
     return { model, cached: outcome.source !== 'NONE', cacheSource: outcome.source, item: outcome.item };
   }
 
-  private loader(model: ServedModel, deadlineMs: number, policy: CachePolicy): DataLoader<EncodedInput, Outcome, string> {
-    const id = `${model.id}:${deadlineMs}:${policy}`;
+  private loader(model: ServedModel, deadlineMs: number, policy: CachePolicy, needs: ClassificationNeeds): DataLoader<EncodedInput, Outcome, string> {
+    const id = `${model.id}:${deadlineMs}:${policy}:${needs}`;
     let loader = this.loaders.get(id);
     if (!loader) {
       const signal = this.signal(deadlineMs);
-      loader = new DataLoader((inputs) => this.predictions.resolve(model, inputs, signal, policy), {
+      loader = new DataLoader((inputs) => this.predictions.resolve(model, inputs, signal, policy, needs), {
         cacheKeyFn: (input) => input.digest,
         // No size limit here: this only groups cache lookups; the model batcher splits batches.
         maxBatchSize: Number.POSITIVE_INFINITY,
