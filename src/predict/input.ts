@@ -159,7 +159,7 @@ function encodeTensors(
     const hasData = tensor.data !== undefined && tensor.data !== null;
     const hasBase64 = tensor.dataBase64 !== undefined && tensor.dataBase64 !== null;
     if (hasData === hasBase64) throw badUserInput(`${at} must set exactly one of data (JSON numbers) and dataBase64 (base64 float32)`);
-    if (hasBase64 && tensor.dataBase64!.length > Math.ceil((size * 4) / 3) + 4) {
+    if (hasBase64 && tensor.dataBase64!.length > 4 * Math.ceil((size * 4) / 3)) {
       throw badUserInput(`${at}.dataBase64 is longer than ${size} float32 values need`);
     }
     const values = hasData ? tensor.data! : Array.from(decodeFloats(tensor.dataBase64!, `${at}.dataBase64`));
