@@ -1,0 +1,122 @@
+/* eslint-disable */
+/** Internal type. DO NOT USE DIRECTLY. */
+type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
+/** Internal type. DO NOT USE DIRECTLY. */
+export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
+import type { DocumentTypeDecoration } from '@graphql-typed-document-node/core';
+/** One input to a model. Set exactly one field: the one named by the model's `input.kind`. */
+export type PredictionInput = {
+  /** A base64-encoded WAV file, for audio models. */
+  audio?: string | null | undefined;
+  /** A tabular row: one finite number per feature, in the order of `Model.input.features`. */
+  features?: Array<number> | null | undefined;
+  /** A base64-encoded PNG or JPEG image, for image models. */
+  image?: string | null | undefined;
+  /** Raw named tensors, for models served without pre-processing. */
+  tensor?: Array<TensorInput> | null | undefined;
+  /** A text, for text models. */
+  text?: string | null | undefined;
+};
+
+/** A raw tensor fed to a model input of the same name. Set exactly one of `data` and `dataBase64`. */
+export type TensorInput = {
+  /** The values, row-major, as JSON numbers. */
+  data?: Array<number> | null | undefined;
+  /** The values, row-major, as base64 of little-endian float32 (4 bytes a value): a third of the bytes of JSON numbers, and exact. */
+  dataBase64?: string | null | undefined;
+  /** The tensor's dimensions; their product must equal the number of values. */
+  dims: Array<number>;
+  /** The model input's name. */
+  name: string;
+};
+
+export type IrisLabelQueryVariables = Exact<{
+  features: Array<number> | number;
+}>;
+
+
+export type IrisLabelQuery = { predict:
+    | { label: string, score: number }
+    | Record<PropertyKey, never>
+   };
+
+export type IrisBatchQueryVariables = Exact<{
+  inputs: Array<PredictionInput> | PredictionInput;
+}>;
+
+
+export type IrisBatchQuery = { predictMany: Array<
+    | { label: string, cached: boolean }
+    | { cached: boolean }
+    | { cached: boolean }
+    | { cached: boolean }
+  > };
+
+export type TriageMessageQueryVariables = Exact<{
+  text: string;
+}>;
+
+
+export type TriageMessageQuery = { spam:
+    | { label: string, score: number }
+    | Record<PropertyKey, never>
+  , injection:
+    | { label: string, score: number }
+    | Record<PropertyKey, never>
+   };
+
+export class TypedDocumentString<TResult, TVariables>
+  extends String
+  implements DocumentTypeDecoration<TResult, TVariables>
+{
+  __apiType?: NonNullable<DocumentTypeDecoration<TResult, TVariables>['__apiType']>;
+  private value: string;
+  public __meta__?: Record<string, any> | undefined;
+
+  constructor(value: string, __meta__?: Record<string, any> | undefined) {
+    super(value);
+    this.value = value;
+    this.__meta__ = __meta__;
+  }
+
+  override toString(): string & DocumentTypeDecoration<TResult, TVariables> {
+    return this.value;
+  }
+}
+
+export const IrisLabelDocument = new TypedDocumentString(`
+    query IrisLabel($features: [Float!]!) {
+  predict(model: "iris", input: {features: $features}) {
+    ... on Classification {
+      label
+      score
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<IrisLabelQuery, IrisLabelQueryVariables>;
+export const IrisBatchDocument = new TypedDocumentString(`
+    query IrisBatch($inputs: [PredictionInput!]!) {
+  predictMany(model: "iris", inputs: $inputs) {
+    cached
+    ... on Classification {
+      label
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<IrisBatchQuery, IrisBatchQueryVariables>;
+export const TriageMessageDocument = new TypedDocumentString(`
+    query TriageMessage($text: String!) {
+  spam: predict(model: "spam", input: {text: $text}) {
+    ... on Classification {
+      label
+      score
+    }
+  }
+  injection: predict(model: "prompt-injection", input: {text: $text}) {
+    ... on Classification {
+      label
+      score
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<TriageMessageQuery, TriageMessageQueryVariables>;
