@@ -9,6 +9,8 @@
  *   policy  the batch fill window: iris with a 2 ms window while another batch runs, against none
  *   cache   cache hits (iris, 200 repeated inputs) against Apollo answering a trivial resolver
  *           and against the uncached path
+ *   payload response bytes and throughput of a 1000-input predictMany selecting the label only
+ *           against every field, and request bytes of a tensor input as JSON numbers and base64
  *
  * predictql runs with --cache-url off so every request runs the model. Results go to
  * bench/results/latest.json and latest.md. BENCH_SECONDS (default 5) per measurement,
@@ -24,7 +26,7 @@ import { irisWorkload, ocrWorkload, type Workload } from './lib/workloads.ts';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 const concurrencies = (process.env.BENCH_CONCURRENCY ?? '1,8,64').split(',').map(Number);
-const scenarios = new Set((process.env.BENCH_SCENARIOS ?? 'iris,ocr,mixed,policy,cache').split(','));
+const scenarios = new Set((process.env.BENCH_SCENARIOS ?? 'iris,ocr,mixed,policy,cache,payload').split(','));
 /** prom-client samples the event loop every 10 ms; its p99 includes that tick. */
 const LOOP_TICK_MS = 10;
 
@@ -246,6 +248,49 @@ if (scenarios.has('cache')) {
       const triv = at('trivial Apollo', c);
       return `| ${c} | ${mem.throughput.toFixed(0)} (**${(mem.throughput / triv.throughput).toFixed(2)}**, ${(mem.throughput / unc.throughput).toFixed(2)}) | ${lmdb.throughput.toFixed(0)} (${(lmdb.throughput / triv.throughput).toFixed(2)}) | ${unc.throughput.toFixed(0)} | ${triv.throughput.toFixed(0)} | ${mem.p50Ms.toFixed(2)} / ${triv.p50Ms.toFixed(2)} |`;
     }),
+    '',
+  );
+}
+
+if (scenarios.has('payload')) {
+  console.log('\n# payload: a 1000-input predictMany, label only against every field; tensor inputs as JSON and base64');
+  const rows = irisWorkload();
+  const inputs = (i: number) => Array.from({ length: 1000 }, (_, k) => ({ features: JSON.parse(rows.body(i * 1000 + k)).variables.f }));
+  const many = (selection: string) => (i: number) =>
+    JSON.stringify({ query: `query ($inputs: [PredictionInput!]!) { predictMany(model: "iris", inputs: $inputs) { ${selection} } }`, variables: { inputs: inputs(i) } });
+  const selections: Array<[string, string]> = [
+    ['label only', '... on Classification { label }'],
+    ['every field', 'cached cacheSource model { name version } ... on Classification { label score classes { label score } probabilities }'],
+    ['every field, base64', 'cached cacheSource model { name version } ... on Classification { label score classes { label score } probabilities(encoding: BASE64_F32) }'],
+  ];
+  const measured: Array<{ name: string; m: Measurement }> = [];
+  await withServer(predictql('predictql'), async (server) => {
+    for (const [name, selection] of selections) measured.push({ name, m: await measure(name, server, { ...rows, body: many(selection) }, 1) });
+  });
+  // Tensor inputs: the example temperature model, 1000 rows per request.
+  const tensorDir = mkdtempSync(join(tmpdir(), 'predictql-bench-tensor-'));
+  cpSync('examples/tensor-model/temperature', join(tensorDir, 'temperature'), { recursive: true });
+  const celsius = (i: number) => Float32Array.from({ length: 1000 }, (_, k) => ((i * 1000 + k) % 997) / 10 - 40);
+  const tensorQuery = 'query ($t: [TensorInput!]!) { predict(model: "temperature", input: { tensor: $t }) { ... on TensorPrediction { outputs { name data(encoding: BASE64_F32) } } } }';
+  const tensorBodies: Array<[string, (i: number) => string]> = [
+    ['tensor as JSON numbers', (i) => JSON.stringify({ query: tensorQuery, variables: { t: [{ name: 'celsius', dims: [1000, 1], data: Array.from(celsius(i)) }] } })],
+    ['tensor as base64 float32', (i) => JSON.stringify({ query: tensorQuery, variables: { t: [{ name: 'celsius', dims: [1000, 1], dataBase64: Buffer.from(celsius(i).buffer).toString('base64') }] } })],
+  ];
+  const tensorMeasured: Array<{ name: string; m: Measurement; requestBytes: number }> = [];
+  await withServer(predictql('predictql', { MODELS_DIR: tensorDir }), async (server) => {
+    for (const [name, body] of tensorBodies) tensorMeasured.push({ name, m: await measure(name, server, { ...rows, model: 'temperature', body }, 4), requestBytes: Buffer.byteLength(body(1)) });
+  });
+  results.payload = { predictMany: measured, tensors: tensorMeasured };
+  report.push(
+    '### payloads: a 1000-input predictMany (iris, one client: four would pass MAX_QUEUE, 1024, and get OVERLOADED), and 1000-value tensor inputs (c=4)',
+    '',
+    '| request | response bytes | req/s | inputs/s | p50 ms |',
+    '|---|---|---|---|---|',
+    ...measured.map(({ name, m }) => `| predictMany, ${name} | ${Math.round(m.responseBytes)} | ${m.throughput.toFixed(1)} | ${(m.throughput * 1000).toFixed(0)} | ${m.p50Ms.toFixed(1)} |`),
+    '',
+    '| tensor input (1000 x 1 float32) | request bytes | req/s | p50 ms |',
+    '|---|---|---|---|',
+    ...tensorMeasured.map(({ name, m, requestBytes }) => `| ${name} | ${requestBytes} | ${m.throughput.toFixed(0)} | ${m.p50Ms.toFixed(2)} |`),
     '',
   );
 }
