@@ -225,7 +225,11 @@ describe('result cache', () => {
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ query, variables: { inputs: Array.from({ length: 200 }, (_, i) => ({ features: [n, i, 1, 1] })) } }),
       }).catch(() => null);
-    const stream = Array.from({ length: 20 }, (_, n) => send(n));
+    // One batch of answers first, given a moment to be committed (writes are not awaited by
+    // the response; LMDB commits them within milliseconds), then a stream cut by SIGKILL.
+    assert.ok(await send(0));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const stream = Array.from({ length: 20 }, (_, n) => send(n + 1));
     await stream[3];
     server.child.kill('SIGKILL');
     await once(server.child, 'exit');
@@ -235,7 +239,7 @@ describe('result cache', () => {
       const res = await again.graphql(query, { inputs: Array.from({ length: 200 }, (_, i) => ({ features: [0, i, 1, 1] })) });
       assert.equal(res.errors, undefined);
       assert.equal(res.data.predictMany.length, 200);
-      assert.ok(res.data.predictMany.some((p: { cached: boolean }) => p.cached), 'answers written before the kill are served');
+      assert.ok(res.data.predictMany.every((p: { cached: boolean }) => p.cached), 'answers committed before the kill are served');
     } finally {
       await again.close();
       rmSync(dir, { recursive: true, force: true });
