@@ -25,6 +25,14 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly requestPhaseSeconds = new Histogram({
+    name: 'predictql_request_phase_seconds',
+    help: 'Time of each phase of a GraphQL request, in seconds: httpBodyParse, graphqlParse, graphqlValidate, cacheLookup, queueWait, preprocess, inference, postprocess, cacheWrite, execution, serialization (prediction phases: the slowest input of the request)',
+    labelNames: ['phase'] as const,
+    buckets: SECONDS_BUCKETS,
+    registers: [this.registry],
+  });
+
   readonly outputsFetched = new Counter({
     name: 'predictql_outputs_fetched_total',
     help: 'Batches that asked ONNX Runtime for each graph output, by model and output (outputs no selected field needs are not fetched)',

@@ -4,7 +4,9 @@
  * The HTTP port opens before the models finish loading, so /healthz answers at once and /readyz
  * tells an orchestrator when to send traffic.
  */
+import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
+import { performance } from 'node:perf_hooks';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
@@ -22,6 +24,8 @@ import type { RequestContext } from './graphql/context.ts';
 import { cancelled } from './graphql/errors.ts';
 import { formatError } from './graphql/format-error.ts';
 import { httpStatusPlugin } from './graphql/plugins/http-status.ts';
+import { timingsPlugin } from './graphql/plugins/timings.ts';
+import { RequestTimings } from './observability/timings.ts';
 import { resolvers } from './graphql/resolvers.ts';
 import { loadTypeDefs } from './graphql/type-defs.ts';
 import { healthRouter } from './http/health.ts';
@@ -74,7 +78,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     includeStacktraceInErrorResponses: config.debugErrors,
     // main.ts owns the signals: it drains the whole server, not only Apollo.
     stopOnTerminationSignals: false,
-    plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginLandingPageDisabled(), httpStatusPlugin()],
+    plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginLandingPageDisabled(), httpStatusPlugin(), timingsPlugin(metrics, logger)],
     // Automatic persisted queries live in the same store as the results (in memory when it is off).
     // (The adapter's types come from keyv's CommonJS declarations, ours from its ESM ones: same class.)
     persistedQueries: cacheStore.persistedQueries ? { cache: new KeyvAdapter(cacheStore.persistedQueries as never) } : {},
@@ -90,7 +94,18 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   if (config.playground) app.use(playgroundRouter('/graphql'));
   app.use(
     '/graphql',
+    (req, res, next) => {
+      res.locals.timings = new RequestTimings();
+      res.locals.requestId = requestIdOf(req.headers['x-request-id']);
+      res.setHeader('x-request-id', res.locals.requestId);
+      next();
+    },
     express.json({ limit: '10mb' }),
+    (_req, res, next) => {
+      const timings = res.locals.timings as RequestTimings;
+      timings.add('httpBodyParse', performance.now() - timings.startedAt);
+      next();
+    },
     expressMiddleware(apollo, {
       context: async ({ req, res }) => {
         // A client that disconnects before its answer has its queued inputs dropped.
@@ -102,8 +117,10 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
           registry,
           lifecycle,
           cache,
-          predictions: predictions.forRequest(disconnect.signal),
+          predictions: predictions.forRequest(res.locals.timings as RequestTimings, disconnect.signal),
           isAdmin: isAdminRequest(req.headers.authorization, config.adminToken),
+          requestId: res.locals.requestId as string,
+          timings: res.locals.timings as RequestTimings,
         };
       },
     }),
@@ -141,6 +158,12 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   };
 
   return { url, port, pool, ready, close };
+}
+
+/** The client's request id if it is a sane token, else a new one. */
+function requestIdOf(header: string | string[] | undefined): string {
+  const value = Array.isArray(header) ? header[0] : header;
+  return value && /^[\w.:-]{1,128}$/.test(value) ? value : randomUUID();
 }
 
 function listen(server: Server, host: string, port: number): Promise<void> {

@@ -2,6 +2,7 @@
 import type { PredictionCache } from '../cache/prediction-cache.ts';
 import type { ModelLifecycle } from '../models/lifecycle.ts';
 import type { ModelRegistry } from '../models/registry.ts';
+import type { RequestTimings } from '../observability/timings.ts';
 import type { RequestPredictions } from '../predict/predictions.ts';
 
 export interface RequestContext {
@@ -11,4 +12,7 @@ export interface RequestContext {
   predictions: RequestPredictions;
   /** True when the request carried `Authorization: Bearer <ADMIN_TOKEN>` and a token is set. */
   isAdmin: boolean;
+  /** The request's `x-request-id`, or one made up for it; in logs and the response header. */
+  requestId: string;
+  timings: RequestTimings;
 }

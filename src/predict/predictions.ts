@@ -8,6 +8,7 @@
  * within the request once, and the request's deadline and cancellation signal.
  */
 import { setMaxListeners } from 'node:events';
+import { performance } from 'node:perf_hooks';
 import DataLoader from 'dataloader';
 import { cacheKey, type EntryPolicy, type PredictionCache } from '../cache/prediction-cache.ts';
 import { ModelBatcher, type BatchPolicy } from '../engine/batcher.ts';
@@ -20,6 +21,7 @@ import type { Metrics } from '../metrics.ts';
 import { modelHandle } from '../models/handle.ts';
 import type { ModelRegistry } from '../models/registry.ts';
 import type { ServedModel } from '../models/served-model.ts';
+import type { RequestTimings } from '../observability/timings.ts';
 import { encodeInput, type EncodedInput } from './input.ts';
 import type { PredictionResult } from './prediction.ts';
 
@@ -62,19 +64,26 @@ export class Predictions {
     readonly settings: PredictionSettings,
   ) {}
 
-  /** `signal` aborts when the client goes away. */
-  forRequest(signal?: AbortSignal): RequestPredictions {
-    return new RequestPredictions(this, signal);
+  /** `signal` aborts when the client goes away; `timings` collects the request's phases. */
+  forRequest(timings: RequestTimings, signal?: AbortSignal): RequestPredictions {
+    return new RequestPredictions(this, timings, signal);
   }
 
   /**
    * Looks up each input in the cache (policy USE) and computes the misses in model batches,
    * storing the answers (unless BYPASS).
    */
-  async resolve(model: ServedModel, inputs: readonly EncodedInput[], signal: AbortSignal, policy: CachePolicy, needs: ClassificationNeeds): Promise<Array<Outcome | Error>> {
+  async resolve(
+    model: ServedModel,
+    inputs: readonly EncodedInput[],
+    signal: AbortSignal,
+    policy: CachePolicy,
+    needs: ClassificationNeeds,
+    timings: RequestTimings,
+  ): Promise<Array<Outcome | Error>> {
     const cacheable = model.manifest.cache.enabled && policy !== 'BYPASS';
     const keys = inputs.map((input) => cacheKey(model.id, input.digest));
-    const found = cacheable && policy === 'USE' ? await this.cache.getMany(model.name, keys) : inputs.map(() => undefined);
+    const found = cacheable && policy === 'USE' ? await timings.time('cacheLookup', () => this.cache.getMany(model.name, keys)) : inputs.map(() => undefined);
     // A cached label-only answer does not serve a query for scores: compute and store the rest.
     const hits = found.map((hit) => (hit && satisfies(hit.result, needs) ? hit : undefined));
     if (hits.some((hit) => hit === undefined)) {
@@ -93,7 +102,12 @@ export class Predictions {
         try {
           // The in-flight key is the full digest: a short-key collision must not merge two inputs.
           const computed = await batcher.compute(`${model.id}:${input.digest}`, input.payload, needs, signal);
-          if (cacheable) this.cache.set(keys[i]!, computed.result, entryPolicy);
+          timings.batch(computed.queueMs, computed.timings);
+          if (cacheable) {
+            const started = performance.now();
+            this.cache.set(keys[i]!, computed.result, entryPolicy);
+            timings.add('cacheWrite', performance.now() - started);
+          }
           return this.count(model, { item: computed.result, source: 'NONE' });
         } catch (error) {
           this.metrics.predictions.inc({ model: model.name, outcome: codeOf(error), cached: 'false' });
@@ -148,6 +162,7 @@ export class RequestPredictions {
 
   constructor(
     private readonly predictions: Predictions,
+    private readonly timings: RequestTimings,
     private readonly requestSignal?: AbortSignal,
   ) {}
 
@@ -218,7 +233,7 @@ export class RequestPredictions {
     let loader = this.loaders.get(id);
     if (!loader) {
       const signal = this.signal(deadlineMs);
-      loader = new DataLoader((inputs) => this.predictions.resolve(model, inputs, signal, policy, needs), {
+      loader = new DataLoader((inputs) => this.predictions.resolve(model, inputs, signal, policy, needs, this.timings), {
         cacheKeyFn: (input) => input.digest,
         // No size limit here: this only groups cache lookups; the model batcher splits batches.
         maxBatchSize: Number.POSITIVE_INFINITY,

@@ -1,0 +1,68 @@
+/**
+ * Where one request's time went, phase by phase. Filled in by the HTTP layer, the Apollo
+ * plugin and the prediction path; reported in Prometheus histograms, in the structured log line
+ * of the request, and in the response's `extensions.timings` when the client asks for it
+ * (header `x-predictql-timings: 1`).
+ */
+import { performance } from 'node:perf_hooks';
+import type { PhaseTimings } from '../engine/tasks.ts';
+
+export const PHASES = [
+  'httpBodyParse',
+  'graphqlParse',
+  'graphqlValidate',
+  'cacheLookup',
+  'queueWait',
+  'preprocess',
+  'inference',
+  'postprocess',
+  'cacheWrite',
+  'execution',
+  'serialization',
+] as const;
+export type Phase = (typeof PHASES)[number];
+
+export class RequestTimings {
+  /** Milliseconds per phase; prediction phases keep the slowest of the request's inputs. */
+  readonly ms: Partial<Record<Phase, number>> = {};
+  readonly startedAt = performance.now();
+
+  add(phase: Phase, ms: number): void {
+    this.ms[phase] = (this.ms[phase] ?? 0) + ms;
+  }
+
+  /** Phases that overlap across a request's inputs (they wait and run together): keep the longest. */
+  max(phase: Phase, ms: number): void {
+    this.ms[phase] = Math.max(this.ms[phase] ?? 0, ms);
+  }
+
+  /** The worker phases of the batch an input ran in. */
+  batch(queueMs: number, timings: PhaseTimings): void {
+    this.max('queueWait', queueMs);
+    this.max('preprocess', timings.preprocessMs);
+    this.max('inference', timings.inferenceMs);
+    this.max('postprocess', timings.postprocessMs);
+  }
+
+  /** Times `fn` into `phase` (summed). */
+  async time<T>(phase: Phase, fn: () => Promise<T>): Promise<T> {
+    const started = performance.now();
+    try {
+      return await fn();
+    } finally {
+      this.add(phase, performance.now() - started);
+    }
+  }
+
+  /** Every phase, rounded to microseconds, with the total so far. */
+  report(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const phase of PHASES) out[`${phase}Ms`] = round(this.ms[phase] ?? 0);
+    out.totalMs = round(performance.now() - this.startedAt);
+    return out;
+  }
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 1000) / 1000;
+}
