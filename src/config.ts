@@ -14,6 +14,7 @@ export interface Config {
   cacheTtlSeconds: number;
   cacheTimeoutMs: number;
   l1MaxBytes: number;
+  processes: number;
   workers: number;
   ortThreads: number;
   ortSpinning: boolean;
@@ -112,7 +113,8 @@ export const SETTINGS = [
   { key: 'cacheTtlSeconds', env: 'CACHE_TTL_SECONDS', flag: '--cache-ttl-seconds', description: 'Lifetime of a cached answer, for models whose manifest sets none; 0 keeps answers until cleared', default: () => 0, parse: integer(0, 100 * 365 * 86400) },
   { key: 'cacheTimeoutMs', env: 'CACHE_TIMEOUT_MS', flag: '--cache-timeout-ms', description: 'Longest wait for the cache store before a read counts as a miss', default: () => 100, parse: integer(1, 60_000) },
   { key: 'l1MaxBytes', env: 'L1_MAX_BYTES', flag: '--l1-max-bytes', description: 'Bytes of answers kept in memory in front of the cache store (0: no in-memory level)', default: () => 64 * 1024 * 1024, parse: integer(0, 2 ** 40) },
-  { key: 'workers', env: 'WORKERS', flag: '--workers', description: 'Inference worker threads (default: cores + 1, so one model saturating every core still leaves a worker for the others)', default: () => availableParallelism() + 1, parse: integer(1, 256) },
+  { key: 'processes', env: 'PROCESSES', flag: '--processes', description: 'Server processes sharing the port (node:cluster) and the cache', default: () => 1, parse: integer(1, 256) },
+  { key: 'workers', env: 'WORKERS', flag: '--workers', description: 'Inference worker threads per process; 0 means cores / PROCESSES + 1 (one model saturating its share of the cores still leaves a worker for the others)', default: () => 0, parse: integer(0, 256) },
   { key: 'ortThreads', env: 'ORT_THREADS', flag: '--ort-threads', description: 'ONNX Runtime intra-op threads per worker', default: () => 1, parse: integer(1, 256) },
   { key: 'ortSpinning', env: 'ORT_SPINNING', flag: '--ort-spinning', description: "Let ONNX Runtime's idle intra-op threads spin-wait for work", default: () => false, parse: boolean },
   { key: 'workerNice', env: 'WORKER_NICE', flag: '--worker-nice', description: 'Nice increment of the inference workers (Linux, macOS): positive values let the HTTP event loop win the CPU over inference', default: () => 5, parse: integer(0, 19) },
@@ -169,6 +171,7 @@ export function loadConfig(argv: readonly string[] = [], env: NodeJS.ProcessEnv 
     }
   }
   const result = config as unknown as Config;
+  if (result.workers === 0) result.workers = Math.max(1, Math.floor(availableParallelism() / result.processes)) + 1;
   if (result.modelMaxWorkers === 0) result.modelMaxWorkers = Math.max(1, result.workers - 1);
   return result;
 }

@@ -31,6 +31,7 @@ import { loadTypeDefs } from './graphql/type-defs.ts';
 import { healthRouter } from './http/health.ts';
 import { playgroundRouter } from './http/playground.ts';
 import { Metrics } from './metrics.ts';
+import { clusterMetrics, isClusterWorker, serveClusterMetrics } from './cluster.ts';
 import { isAdminRequest } from './http/admin-token.ts';
 import { ModelLifecycle } from './models/lifecycle.ts';
 import { ModelRegistry } from './models/registry.ts';
@@ -88,8 +89,15 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   let shuttingDown = false;
   let started = false;
   app.use(healthRouter(registry, () => (shuttingDown ? 'shutting down' : started ? 'ready' : 'loading')));
+  if (isClusterWorker()) serveClusterMetrics(metrics.registry);
   app.get('/metrics', async (_req, res) => {
-    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+    const text = isClusterWorker() ? await clusterMetrics() : await metrics.registry.metrics();
+    res.type(metrics.registry.contentType).send(text);
+  });
+  // Which process answered: several share the port when PROCESSES > 1.
+  app.use((_req, res, next) => {
+    res.setHeader('x-predictql-process', String(process.pid));
+    next();
   });
   if (config.playground) app.use(playgroundRouter('/graphql'));
   app.use(

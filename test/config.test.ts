@@ -34,7 +34,7 @@ describe('loadConfig', () => {
     const cases: Array<[string[], Record<string, string>, RegExp]> = [
       [[], { PORT: 'abc' }, /invalid PORT: expected a whole number from 0 to 65535, got "abc"/],
       [['--port', '70000'], {}, /invalid --port: expected a whole number from 0 to 65535, got 70000/],
-      [[], { WORKERS: '0' }, /invalid WORKERS: expected a whole number from 1 to 256/],
+      [[], { WORKERS: '300' }, /invalid WORKERS: expected a whole number from 0 to 256, got 300/],
       [[], { PLAYGROUND: 'maybe' }, /invalid PLAYGROUND: expected true or false/],
       [[], { CACHE_URL: 'redis2://x' }, /invalid CACHE_URL: expected lmdb:\/\/<directory>, redis:\/\/host:port, memory:\/\/ or off/],
       [[], { LOG_LEVEL: 'loud' }, /invalid LOG_LEVEL: expected one of fatal, error/],
@@ -54,7 +54,7 @@ describe('npm start (src/main.ts)', () => {
     child.stderr.on('data', (chunk) => (stderr += chunk));
     const [code] = await once(child, 'exit');
     assert.equal(code, 2);
-    assert.match(stderr, /predictql: invalid --workers: expected a whole number from 1 to 256, got "many"/);
+    assert.match(stderr, /predictql: invalid --workers: expected a whole number from 0 to 256, got "many"/);
   });
 
   it('starts, answers, and exits 0 on SIGTERM', async () => {

@@ -9,21 +9,22 @@ export interface CliServer {
   logs: Array<Record<string, unknown>>;
 }
 
-/** Starts the server with `args` and resolves once it logs `ready`. */
-export async function startCli(args: string[], env: Record<string, string> = {}): Promise<CliServer> {
+/** Starts the server with `args` and resolves once it logs `ready` (`readyCount` times: once per process). */
+export async function startCli(args: string[], env: Record<string, string> = {}, readyCount = 1): Promise<CliServer> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', '--port', '0', ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, ...env },
   });
   const logs: Array<Record<string, unknown>> = [];
   let url = '';
+  let ready = 0;
   await new Promise<void>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`server exited with ${code} before it was ready`)));
     createInterface({ input: child.stdout! }).on('line', (line) => {
       const entry = JSON.parse(line) as Record<string, unknown>;
       logs.push(entry);
       if (entry.msg === 'listening') url = String(entry.url);
-      if (entry.msg === 'ready') resolve();
+      if (entry.msg === 'ready' && ++ready === readyCount) resolve();
     });
   });
   return { child, url, logs };
