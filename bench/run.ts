@@ -22,6 +22,7 @@ import { join } from 'node:path';
 import { closedLoop, type LoadResult } from './lib/load.ts';
 import { startServerProcess, type ServerProcess } from './lib/processes.ts';
 import { rawLimit, type LimitResult } from './lib/raw-limit.ts';
+import { breakdownSvg, type BreakdownRow } from './lib/svg.ts';
 import { irisWorkload, ocrWorkload, type Workload } from './lib/workloads.ts';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
@@ -36,6 +37,35 @@ interface Measurement extends LoadResult {
   /** Event-loop delay p99 on the server, beyond the 10 ms sampling tick. */
   loopDelayP99Ms: number;
   meanBatchSize: number | null;
+  /** PredictQL only: mean server milliseconds per request in each phase. */
+  phases?: Record<string, number>;
+}
+
+const PHASES = ['httpBodyParse', 'graphqlParse', 'graphqlValidate', 'cacheLookup', 'queueWait', 'preprocess', 'inference', 'postprocess', 'cacheWrite', 'execution', 'serialization'];
+/** Rows of the latency-breakdown chart, collected as the scenarios run. */
+const breakdown: BreakdownRow[] = [];
+
+/** Seconds spent so far in each phase; undefined for a server without these metrics (the references). */
+async function phaseSums(server: ServerProcess): Promise<Record<string, number> | undefined> {
+  if (Number.isNaN(await server.metric('request_phase_seconds_count', { phase: 'execution' }))) return undefined;
+  const sums: Record<string, number> = {};
+  for (const phase of PHASES) {
+    const value = await server.metric('request_phase_seconds_sum', { phase });
+    sums[phase] = Number.isNaN(value) ? 0 : value; // a phase no request went through yet
+  }
+  return sums;
+}
+
+/** Mean ms per request by phase; execution's share beyond the prediction phases is `resolversAndWaiting`. */
+function phaseMeans(before: Record<string, number> | undefined, after: Record<string, number> | undefined, requests: number): Record<string, number> | undefined {
+  if (!before || !after || requests === 0) return undefined;
+  const mean = (phase: string) => Math.max(0, ((after[phase] ?? 0) - (before[phase] ?? 0)) * 1000) / requests;
+  const inside = ['cacheLookup', 'queueWait', 'preprocess', 'inference', 'postprocess', 'cacheWrite'];
+  const out: Record<string, number> = { httpBodyParse: mean('httpBodyParse'), graphqlParse: mean('graphqlParse'), graphqlValidate: mean('graphqlValidate') };
+  for (const phase of inside) out[phase] = mean(phase);
+  out.resolversAndWaiting = Math.max(0, mean('execution') - inside.reduce((s, p) => s + out[p]!, 0));
+  out.serialization = mean('serialization');
+  return out;
 }
 
 type ServerSpec = { name: string; script: string; args: string[]; env?: Record<string, string> };
@@ -68,11 +98,14 @@ async function measure(name: string, server: ServerProcess, workload: Workload, 
   const batchesBefore = await server.metric('batch_size_count', labels);
   const rowsBefore = await server.metric('batch_size_sum', labels);
   await server.metric('eventloop_lag_p99_seconds'); // a scrape resets the event-loop histogram
+  const phasesBefore = await phaseSums(server);
   const load = await closedLoop({ url, concurrency, durationMs: seconds * 1000, body: workload.body });
+  const phases = phaseMeans(phasesBefore, await phaseSums(server), load.requests);
   const loopDelayP99Ms = await loopDelay(server);
   const batches = (await server.metric('batch_size_count', labels)) - batchesBefore;
   const rows = (await server.metric('batch_size_sum', labels)) - rowsBefore;
-  const m: Measurement = { ...load, server: name, concurrency, loopDelayP99Ms, meanBatchSize: Number.isNaN(batches) || batches === 0 ? null : rows / batches };
+  const m: Measurement = { ...load, server: name, concurrency, loopDelayP99Ms, meanBatchSize: Number.isNaN(batches) || batches === 0 ? null : rows / batches, phases };
+  if (phases) breakdown.push({ label: `${workload.model}, ${name}, c=${concurrency}`, phases });
   const errors = m.errors ? `  errors ${m.errors} ${JSON.stringify(m.errorKinds)}` : '';
   console.log(
     `  ${name.padEnd(14)} c=${String(concurrency).padEnd(3)} ${m.throughput.toFixed(0).padStart(6)} req/s  p50 ${m.p50Ms.toFixed(2)} ms  p99 ${m.p99Ms.toFixed(2)} ms  loop p99 +${loopDelayP99Ms.toFixed(1)} ms  batch ${m.meanBatchSize?.toFixed(1) ?? '-'}${errors}`,
@@ -299,4 +332,5 @@ console.log(`\n${report.join('\n')}`);
 mkdirSync('bench/results', { recursive: true });
 writeFileSync('bench/results/latest.json', `${JSON.stringify({ date: new Date().toISOString(), machine: { cpus: availableParallelism(), model: cpus()[0]?.model, node: process.version }, settings: { seconds, concurrencies }, results }, null, 2)}\n`);
 writeFileSync('bench/results/latest.md', `${report.join('\n').trim()}\n`);
-console.log('wrote bench/results/latest.json and bench/results/latest.md');
+writeFileSync('bench/results/latency-breakdown.svg', breakdownSvg('PredictQL: where a request\'s time goes on the server', breakdown));
+console.log('wrote bench/results/latest.json, latest.md and latency-breakdown.svg');
