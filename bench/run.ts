@@ -9,6 +9,7 @@
  *   policy  the batch fill window: iris with a 2 ms window while another batch runs, against none
  *   cache   cache hits (iris, 200 repeated inputs) against Apollo answering a trivial resolver
  *           and against the uncached path
+ *   processes iris (c=64) and OCR (c=16) with one server process against two (PROCESSES=2)
  *   payload response bytes and throughput of a 1000-input predictMany selecting the label only
  *           against every field, and request bytes of a tensor input as JSON numbers and base64
  *
@@ -27,7 +28,7 @@ import { irisWorkload, ocrWorkload, type Workload } from './lib/workloads.ts';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 const concurrencies = (process.env.BENCH_CONCURRENCY ?? '1,8,64').split(',').map(Number);
-const scenarios = new Set((process.env.BENCH_SCENARIOS ?? 'iris,ocr,mixed,policy,cache,payload').split(','));
+const scenarios = new Set((process.env.BENCH_SCENARIOS ?? 'iris,ocr,mixed,policy,cache,payload,processes').split(','));
 /** prom-client samples the event loop every 10 ms; its p99 includes that tick. */
 const LOOP_TICK_MS = 10;
 
@@ -97,11 +98,11 @@ async function measure(name: string, server: ServerProcess, workload: Workload, 
   const labels = { model: workload.model };
   const batchesBefore = await server.metric('batch_size_count', labels);
   const rowsBefore = await server.metric('batch_size_sum', labels);
-  await server.metric('eventloop_lag_p99_seconds'); // a scrape resets the event-loop histogram
   const phasesBefore = await phaseSums(server);
+  await server.metric('eventloop_lag_p99_seconds'); // the scrapes above reset it too: start afresh
   const load = await closedLoop({ url, concurrency, durationMs: seconds * 1000, body: workload.body });
+  const loopDelayP99Ms = await loopDelay(server); // before any other scrape resets the histogram
   const phases = phaseMeans(phasesBefore, await phaseSums(server), load.requests);
-  const loopDelayP99Ms = await loopDelay(server);
   const batches = (await server.metric('batch_size_count', labels)) - batchesBefore;
   const rows = (await server.metric('batch_size_sum', labels)) - rowsBefore;
   const m: Measurement = { ...load, server: name, concurrency, loopDelayP99Ms, meanBatchSize: Number.isNaN(batches) || batches === 0 ? null : rows / batches, phases };
@@ -324,6 +325,28 @@ if (scenarios.has('payload')) {
     '| tensor input (1000 x 1 float32) | request bytes | req/s | p50 ms |',
     '|---|---|---|---|',
     ...tensorMeasured.map(({ name, m, requestBytes }) => `| ${name} | ${requestBytes} | ${m.throughput.toFixed(0)} | ${m.p50Ms.toFixed(2)} |`),
+    '',
+  );
+}
+
+if (scenarios.has('processes')) {
+  console.log('\n# processes: one server process against two');
+  ocr ??= await ocrWorkload();
+  const rows: Array<{ name: string; iris: Measurement; ocr: Measurement }> = [];
+  for (const [name, env] of [['1 process', {}], ['2 processes', { PROCESSES: '2' }]] as const) {
+    await withServer(predictql(name, env), async (server) => {
+      // Only the first process's `ready` was awaited; give the others time to load their models.
+      if ('PROCESSES' in env) await new Promise((resolve) => setTimeout(resolve, 8000));
+      rows.push({ name, iris: await measure(name, server, iris, 64), ocr: await measure(name, server, ocr!, 16) });
+    });
+  }
+  results.processes = rows;
+  report.push(
+    '### processes: PROCESSES=1 against 2 (each with cores / processes + 1 workers)',
+    '',
+    '| server | iris c=64 req/s, p99 ms | OCR c=16 req/s, p99 ms |',
+    '|---|---|---|',
+    ...rows.map((r) => `| ${r.name} | ${r.iris.throughput.toFixed(0)}, ${r.iris.p99Ms.toFixed(1)} | ${r.ocr.throughput.toFixed(1)}, ${r.ocr.p99Ms.toFixed(0)} |`),
     '',
   );
 }

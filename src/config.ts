@@ -87,12 +87,17 @@ function cacheUrl(raw: string): string {
     if (value === 'lmdb://') throw new ConfigError('lmdb:// needs a directory, e.g. lmdb://./data/cache');
     return value;
   }
+  if (/^rediss?\+cluster:\/\//.test(value)) {
+    // A list of seed nodes is not a URL the WHATWG parser accepts: check it by hand.
+    if (/^rediss?\+cluster:\/\/[\w.-]+:\d+(,[\w.-]+:\d+)*\/?$/.test(value)) return value;
+    throw new ConfigError(`"${raw}" is not a valid Redis Cluster URL (redis+cluster://host1:port,host2:port)`);
+  }
   if (/^rediss?:\/\//.test(value)) {
     try {
       new URL(value);
       return value;
     } catch {
-      throw new ConfigError(`"${raw}" is not a valid Redis URL (redis://[user:password@]host:port[/db])`);
+      throw new ConfigError(`"${raw}" is not a valid Redis URL (redis://[user:password@]host:port[/db], or redis+cluster://host1:port,host2:port for Redis Cluster)`);
     }
   }
   throw new ConfigError(`expected lmdb://<directory>, redis://host:port, memory:// or off, got "${raw}"`);

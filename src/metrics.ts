@@ -110,6 +110,13 @@ export class Metrics {
     collectDefaultMetrics({ register: this.registry, prefix: 'predictql_' });
   }
 
+  /** Pool utilisation, read when Prometheus scrapes: workers, workers busy, batches waiting. */
+  watchPool(size: number, busy: () => number, waiting: () => number): void {
+    new Gauge({ name: 'predictql_pool_workers', help: 'Inference worker threads', registers: [this.registry], collect() { this.set(size); } });
+    new Gauge({ name: 'predictql_pool_busy_workers', help: 'Inference workers running a batch now', registers: [this.registry], collect() { this.set(busy()); } });
+    new Gauge({ name: 'predictql_pool_waiting_batches', help: 'Batches waiting for a free worker', registers: [this.registry], collect() { this.set(waiting()); } });
+  }
+
   observeBatch(model: string, timings: PhaseTimings): void {
     this.phaseSeconds.observe({ model, phase: 'preprocess' }, timings.preprocessMs / 1000);
     this.phaseSeconds.observe({ model, phase: 'inference' }, timings.inferenceMs / 1000);

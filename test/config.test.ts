@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { rmSync } from 'node:fs';
 import { createInterface } from 'node:readline';
+import { availableParallelism } from 'node:os';
 import { describe, it } from 'node:test';
 import { ConfigError, loadConfig, SETTINGS } from '../src/config.ts';
 import { tempDir } from './helpers/server.ts';
@@ -28,6 +29,8 @@ describe('loadConfig', () => {
     assert.equal(config.playground, false);
     assert.equal(config.cacheUrl, 'memory://');
     assert.equal(config.maxDelayMs, 0.5);
+    assert.equal(loadConfig([], { CACHE_URL: 'redis+cluster://10.0.0.1:6379,10.0.0.2:6379' }).cacheUrl, 'redis+cluster://10.0.0.1:6379,10.0.0.2:6379');
+    assert.equal(loadConfig([], { PROCESSES: '2' }).workers, Math.max(1, Math.floor(availableParallelism() / 2)) + 1);
   });
 
   it('refuses bad values, naming the setting and what it accepts', () => {

@@ -54,7 +54,7 @@ describe('observability', () => {
     assert.equal(after.ok - before.ok, 3);
     assert.equal(after.hits - before.hits, 1);
     const text = await (await server.get('/metrics')).text();
-    for (const name of ['predictql_batch_size_bucket', 'predictql_queue_seconds_bucket', 'predictql_queue_depth', 'predictql_batch_phase_seconds_bucket', 'predictql_model_load_seconds_count', 'predictql_model_memory_bytes', 'predictql_nodejs_eventloop_lag_p99_seconds', 'predictql_outputs_fetched_total']) {
+    for (const name of ['predictql_batch_size_bucket', 'predictql_queue_seconds_bucket', 'predictql_queue_depth', 'predictql_batch_phase_seconds_bucket', 'predictql_model_load_seconds_count', 'predictql_model_memory_bytes', 'predictql_nodejs_eventloop_lag_p99_seconds', 'predictql_outputs_fetched_total', 'predictql_pool_workers 2', 'predictql_pool_busy_workers', 'predictql_pool_waiting_batches']) {
       assert.ok(text.includes(name), `${name} exposed`);
     }
     assert.equal(before.bad >= 0, true);

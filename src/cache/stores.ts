@@ -4,6 +4,7 @@
  *   lmdb://<dir>    embedded on disk (default ./data/cache): no server, survives restarts and
  *                   crashes, shared by the processes of one machine
  *   redis://host:port[/db], rediss://...   shared by every instance (through @keyv/redis)
+ *   redis+cluster://host1:port,host2:port  the same on a Redis Cluster (its seed nodes)
  *   memory://       this process only, gone on restart
  *   off             no result cache
  *
@@ -12,7 +13,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
-import KeyvRedis from '@keyv/redis';
+import KeyvRedis, { createCluster } from '@keyv/redis';
 import { Keyv, type KeyvOptions, type KeyvStoreAdapter } from 'keyv';
 import { KeyvLmdbStore } from './lmdb-store.ts';
 
@@ -81,23 +82,27 @@ export function createCacheStore(cacheUrl: string): CacheStore {
       close: () => store.disconnect(),
     };
   }
-  const url = new URL(cacheUrl);
+  const cluster = /^rediss?\+cluster:\/\//.test(cacheUrl);
+  const seeds = cluster ? cacheUrl.replace(/^rediss?\+cluster:\/\//, '').replace(/\/$/, '').split(',') : [];
+  const url = new URL(cluster ? `redis://${seeds[0]}` : cacheUrl);
+  // Commands must fail while Redis is away, not queue up without bound until it returns.
+  const client = {
+    disableOfflineQueue: true,
+    socket: { connectTimeout: 1000, reconnectStrategy: (retries: number) => Math.min(100 * 2 ** retries, 2000) },
+  };
+  const connection = () =>
+    cluster
+      ? // redis+cluster://host1:port,host2:port: the seed nodes of a Redis Cluster.
+        createCluster({ rootNodes: seeds.map((node) => ({ url: `redis://${node}` })), defaults: client })
+      : { url: cacheUrl, ...client };
   const redis = (namespace: string): KeyvStoreAdapter =>
-    new KeyvRedis(
-      {
-        url: cacheUrl,
-        // Commands must fail while Redis is away, not queue up without bound until it returns.
-        disableOfflineQueue: true,
-        socket: { connectTimeout: 1000, reconnectStrategy: (retries: number) => Math.min(100 * 2 ** retries, 2000) },
-      },
-      { namespace, throwOnConnectError: false, throwOnErrors: true, connectionTimeout: REDIS_TIMEOUT_MS },
-    ) as unknown as KeyvStoreAdapter;
+    new KeyvRedis(connection() as never, { namespace, throwOnConnectError: false, throwOnErrors: true, connectionTimeout: REDIS_TIMEOUT_MS }) as unknown as KeyvStoreAdapter;
   const predictions = redis('predictql');
   const persistedQueries = redis('predictql-apq');
   const predictionsKeyv = new Keyv({ store: predictions, namespace: 'predictql', throwOnErrors: true, ...binaryAsBase64 });
   return {
     kind: 'redis',
-    description: `redis ${url.hostname}:${url.port || 6379}${url.pathname}`,
+    description: cluster ? `redis cluster ${seeds.join(',')}` : `redis ${url.hostname}:${url.port || 6379}${url.pathname}`,
     predictions: predictionsKeyv,
     deletePrefix: (prefix) => deleteByIteration(predictionsKeyv, prefix),
     persistedQueries: new Keyv({ store: persistedQueries, namespace: 'predictql-apq', throwOnErrors: true, ...binaryAsBase64 }),
