@@ -16,7 +16,7 @@ export const TIMINGS_HEADER = 'x-predictql-timings';
 
 export function timingsPlugin(metrics: Metrics, logger: Logger): ApolloServerPlugin<RequestContext> {
   // One labelled child per phase, resolved once instead of a label lookup per observation.
-  const phaseHistograms = Object.fromEntries(PHASES.map((phase) => [phase, metrics.requestPhaseSeconds.labels({ phase })])) as Record<
+  const phaseHistograms = Object.fromEntries(PHASES.map((phase) => [phase, metrics.requestPhaseSeconds.labels({ phase })])) as unknown as Record<
     (typeof PHASES)[number],
     { observe(value: number): void }
   >;
