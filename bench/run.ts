@@ -153,7 +153,7 @@ interface MixedResult {
 /** The heavy model alone at c=16, then with a lone client of the cheap model alongside. */
 async function mixed(spec: ServerSpec, heavy: Workload, cheap: Workload): Promise<MixedResult> {
   return withServer(spec, async (server) => {
-    const heavyAlone = await measure(`${spec.name} ocr`, server, heavy, 16);
+    const heavyAlone = await measure(spec.name, server, heavy, 16);
     const url = `${server.url}/graphql`;
     await server.metric('eventloop_lag_p99_seconds');
     const [h, c] = await Promise.all([

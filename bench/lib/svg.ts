@@ -25,9 +25,13 @@ const COLORS: Record<string, string> = {
 
 const escape = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
-/** Bars share one scale when `logScale` is false; the widest bar spans the plot. */
+/**
+ * Each bar spans the plot and shows the share of each phase in that scenario's server time (the
+ * scenarios differ by three orders of magnitude, so a shared scale would hide the cheap ones);
+ * the total is written at the bar's end.
+ */
 export function breakdownSvg(title: string, rows: readonly BreakdownRow[]): string {
-  const labelWidth = 230;
+  const labelWidth = 400;
   const plotWidth = 560;
   const barHeight = 22;
   const gap = 10;
@@ -35,18 +39,18 @@ export function breakdownSvg(title: string, rows: readonly BreakdownRow[]): stri
   const legendHeight = 70;
   const height = top + rows.length * (barHeight + gap) + legendHeight;
   const totals = rows.map((r) => Object.values(r.phases).reduce((a, b) => a + b, 0));
-  const max = Math.max(...totals, 1e-9);
-  const scale = plotWidth / max;
+
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${labelWidth + plotWidth + 90}" height="${height}" font-family="sans-serif" font-size="12">`,
     `<rect width="100%" height="100%" fill="white"/>`,
     `<text x="10" y="22" font-size="15" font-weight="bold">${escape(title)}</text>`,
-    `<text x="10" y="38" fill="#555">mean server milliseconds per request, by phase (bars share one scale)</text>`,
+    `<text x="10" y="38" fill="#555">share of the mean server time per request, by phase; the total in milliseconds at the right</text>`,
   ];
   rows.forEach((row, i) => {
     const y = top + i * (barHeight + gap);
     parts.push(`<text x="${labelWidth - 8}" y="${y + barHeight * 0.7}" text-anchor="end">${escape(row.label)}</text>`);
     let x = labelWidth;
+    const scale = totals[i]! > 0 ? plotWidth / totals[i]! : 0;
     for (const [phase, ms] of Object.entries(row.phases)) {
       const width = ms * scale;
       if (width <= 0) continue;
@@ -57,7 +61,7 @@ export function breakdownSvg(title: string, rows: readonly BreakdownRow[]): stri
   });
   const legendY = top + rows.length * (barHeight + gap) + 14;
   Object.entries(COLORS).forEach(([phase, color], i) => {
-    const x = 10 + (i % 6) * 140;
+    const x = 10 + (i % 6) * 165;
     const y = legendY + Math.floor(i / 6) * 20;
     parts.push(`<rect x="${x}" y="${y}" width="12" height="12" fill="${color}"/><text x="${x + 16}" y="${y + 10}">${phase}</text>`);
   });
