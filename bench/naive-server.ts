@@ -7,24 +7,18 @@
  *   node --import tsx bench/naive-server.ts --port 0 --models iris,ocr [--ort-threads N]
  * --ort-threads 0 (default) keeps ONNX Runtime's default: all cores.
  */
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
-import { ApolloServer } from '@apollo/server';
-import { expressMiddleware } from '@as-integrations/express5';
-import express from 'express';
 import * as ort from 'onnxruntime-node';
-import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { ModelHandle, PhaseTimings } from '../src/engine/tasks.ts';
 import type { PredictionInput } from '../src/graphql/generated/resolvers-types.ts';
 import { resolvers } from '../src/graphql/resolvers.ts';
-import { loadTypeDefs } from '../src/graphql/type-defs.ts';
 import { modelHandle } from '../src/models/handle.ts';
 import { readRepository } from '../src/models/repository.ts';
 import { pipelineFor } from '../src/pipelines/index.ts';
 import type { Pipeline } from '../src/pipelines/pipeline.ts';
 import type { ServedModel } from '../src/models/served-model.ts';
 import { encodeInput } from '../src/predict/input.ts';
+import { serveReference } from './lib/reference-server.ts';
 import type { PredictionResult } from '../src/predict/prediction.ts';
 
 const { values } = parseArgs({ options: { port: { type: 'string', default: '0' }, models: { type: 'string', default: 'iris' }, 'ort-threads': { type: 'string', default: '0' } } });
@@ -39,41 +33,19 @@ for (const name of values.models.split(',')) {
   served.set(name, { model, session, handle, pipeline: pipelineFor(handle.pipeline) });
 }
 
-const metrics = new Registry();
-collectDefaultMetrics({ register: metrics, prefix: 'naive_' });
-
-const apollo = new ApolloServer({
-  typeDefs: loadTypeDefs(),
-  resolvers: {
-    ...resolvers,
-    Query: {
-      predict: async (_: unknown, args: { model: string; input: PredictionInput }): Promise<PredictionResult> => {
-        const entry = served.get(args.model);
-        if (!entry) throw new Error(`no model ${args.model}`);
-        const { model, session, handle, pipeline } = entry;
-        const { payload } = encodeInput(model, args.input);
-        const timings: PhaseTimings = { preprocessMs: 0, inferenceMs: 0, postprocessMs: 0 };
-        const [item] = await pipeline.run(session, handle, [payload], { timings, needs: 'probabilities', fetched: new Set() });
-        if (!item || item.kind === 'failure') throw new Error(item?.message ?? 'no result');
-        return { model, cached: false, cacheSource: 'NONE', item };
-      },
+await serveReference('naive', {
+  ...resolvers,
+  Query: {
+    predict: async (_: unknown, args: { model: string; input: PredictionInput }): Promise<PredictionResult> => {
+      const entry = served.get(args.model);
+      if (!entry) throw new Error(`no model ${args.model}`);
+      const { model, session, handle, pipeline } = entry;
+      const { payload } = encodeInput(model, args.input);
+      const timings: PhaseTimings = { preprocessMs: 0, inferenceMs: 0, postprocessMs: 0 };
+      const [item] = await pipeline.run(session, handle, [payload], { timings, needs: 'probabilities', fetched: new Set() });
+      if (!item || item.kind === 'failure') throw new Error(item?.message ?? 'no result');
+      return { model, cached: false, cacheSource: 'NONE', item };
     },
-    Mutation: {},
-  } as never,
-});
-await apollo.start();
-const app = express();
-app.get('/metrics', async (_req, res) => {
-  res.type(metrics.contentType).send(await metrics.metrics());
-});
-app.use('/graphql', express.json({ limit: '50mb' }), expressMiddleware(apollo));
-const server = createServer(app);
-server.listen(Number(values.port), '127.0.0.1', () => {
-  const { port } = server.address() as AddressInfo;
-  console.log(JSON.stringify({ msg: 'listening', url: `http://127.0.0.1:${port}` }));
-  console.log(JSON.stringify({ msg: 'ready' }));
-});
-process.on('SIGTERM', () => {
-  server.close();
-  void apollo.stop().then(() => process.exit(0));
-});
+  },
+  Mutation: {},
+}, Number(values.port));

@@ -6,7 +6,6 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { open } from 'lmdb';
@@ -14,23 +13,13 @@ import { cacheKey } from '../src/cache/prediction-cache.ts';
 import { encodeEntry } from '../src/cache/result-codec.ts';
 import { startCli } from './helpers/cli.ts';
 import { TOY_WEIGHTS, toyClassifierOnnx, writeFeaturesModel } from './helpers/fixture-models.ts';
-import { IRIS_QUERY, startTestServer, tempDir } from './helpers/server.ts';
+import { freePort, IRIS_QUERY, startTestServer, tempDir } from './helpers/server.ts';
 
 const WITH_OPTIONS = 'query ($f: [Float!]!, $cache: CachePolicy) { predict(model: "iris", input: { features: $f }, options: { cache: $cache }) { cached cacheSource model { version } ... on Classification { label score } } }';
 
 /** The base64url SHA-256 the server computes for a features input (see src/predict/input.ts). */
 function featuresDigest(features: number[]): string {
   return createHash('sha256').update('features').update(new Uint8Array(Float32Array.from(features).buffer)).digest('base64url');
-}
-
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
-  return port;
 }
 
 describe('result cache', () => {
@@ -126,7 +115,7 @@ describe('result cache', () => {
   });
 
   it('serves predictions when the cache store is unreachable, counting the failures', async () => {
-    const port = await closedPort();
+    const port = await freePort();
     const server = await startTestServer({ CACHE_URL: `redis://127.0.0.1:${port}`, CACHE_TIMEOUT_MS: '50' });
     try {
       for (let i = 0; i < 3; i++) {

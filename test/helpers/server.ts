@@ -2,7 +2,9 @@
  * Starts a real PredictQL server for a test: in this process, on a free port, with its own
  * cache directory, queried over HTTP like any client would.
  */
+import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, type Config } from '../../src/config.ts';
@@ -21,6 +23,17 @@ export interface TestServer extends RunningServer {
   get(path: string, headers?: Record<string, string>): Promise<Response>;
   /** The value of a Prometheus sample at /metrics, e.g. metric('predictql_batch_size_count', { model: 'iris' }). */
   metric(name: string, labels?: Record<string, string>): Promise<number>;
+}
+
+/** A port nothing listens on right now (it was free a moment ago): for a store that is down, or a Redis of our own. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as { port: number };
+  server.close();
+  await once(server, 'close');
+  return port;
 }
 
 export function tempDir(prefix = 'predictql-test-'): string {

@@ -7,10 +7,9 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomInt } from 'node:crypto';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { startCli, type CliServer } from '../helpers/cli.ts';
-import { startTestServer } from '../helpers/server.ts';
+import { freePort, startTestServer } from '../helpers/server.ts';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379/3';
 const QUERY = 'query ($f: [Float!]!) { predict(model: "iris", input: { features: $f }) { cached cacheSource ... on Classification { label } } }';
@@ -20,16 +19,6 @@ async function ask(url: string, f: number[]) {
   const body = (await res.json()) as { data: { predict: { cached: boolean; cacheSource: string; label: string } }; errors?: unknown };
   assert.equal(body.errors, undefined, JSON.stringify(body.errors));
   return body.data.predict;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
-  return port;
 }
 
 async function startRedis(port: number): Promise<ChildProcess> {
