@@ -23,6 +23,7 @@ import { imageToMnist } from '../../src/processing/mnist.ts';
 import { HELD_OUT_EVERY, HELD_OUT_REMAINDER, IMAGE_SIZE, LABELS, PIXELS, loadDigitsSplit, type Digit } from './data.ts';
 import { MlpTrainer, initMlp, mlpToOnnx, predictMlp, type MlpWeights } from './mlp.ts';
 import { drawDigitPng } from './render.ts';
+import { mulberry32, randomInt } from '../random.ts';
 
 const HIDDEN = 256;
 const EPOCHS = 25;
@@ -42,23 +43,7 @@ const N_CLASSES = LABELS.length;
 const OUT_DIR = fileURLToPath(new URL('../../models/digits/', import.meta.url));
 
 // ---------------------------------------------------------------------------------------------
-// Seeded PRNG
-
-// mulberry32: tiny, fast, and the same sequence on every platform, unlike Math.random.
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function randomInt(rand: () => number, n: number): number {
-  return Math.floor(rand() * n);
-}
+// Seeded shuffling (the generator: training/random.ts)
 
 function shuffleInPlace<T>(rand: () => number, items: T[]): void {
   for (let i = items.length - 1; i > 0; i--) {

@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import { DataType, ML_DOMAIN, attr, graph, model, node, serialize, tensorValueInfo } from '../onnx/builder.ts';
 import { FEATURE_NAMES, LABELS, loadIris, loadIrisSplit, type Row } from './data.ts';
+import { mulberry32, randomInt } from '../random.ts';
 
 const N_TREES = 25;
 const MAX_DEPTH = 4;
@@ -43,23 +44,7 @@ function toSample(row: Row): Sample {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Seeded PRNG
-
-// mulberry32: tiny, fast, and the same sequence on every platform, unlike Math.random.
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function randomInt(rand: () => number, n: number): number {
-  return Math.floor(rand() * n);
-}
+// Seeded shuffling (the generator: training/random.ts)
 
 function shuffled<T>(rand: () => number, items: readonly T[]): T[] {
   const out = [...items];

@@ -1,0 +1,19 @@
+/**
+ * The seeded random numbers of the training scripts: mulberry32, tiny, fast, and the same
+ * sequence on every platform (unlike Math.random), so a script run twice writes the same bytes.
+ */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A whole number in [0, n). */
+export function randomInt(rand: () => number, n: number): number {
+  return Math.floor(rand() * n);
+}
