@@ -29,6 +29,7 @@ import { RequestTimings } from './observability/timings.ts';
 import { resolvers } from './graphql/resolvers.ts';
 import { loadTypeDefs } from './graphql/type-defs.ts';
 import { healthRouter } from './http/health.ts';
+import { landingRouter } from './http/landing.ts';
 import { playgroundRouter } from './http/playground.ts';
 import { Metrics } from './metrics.ts';
 import { clusterMetrics, isClusterWorker, serveClusterMetrics } from './cluster.ts';
@@ -100,7 +101,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     res.setHeader('x-predictql-process', String(process.pid));
     next();
   });
-  if (config.playground) app.use(playgroundRouter('/graphql'));
+  app.use(landingRouter(() => registry.list(), { playground: config.playground }));
+  if (config.playground) app.use(playgroundRouter(() => registry.list(), '/graphql'));
   app.use(
     '/graphql',
     (req, res, next) => {

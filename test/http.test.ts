@@ -28,7 +28,7 @@ describe('http', () => {
     const html = await page.text();
     assert.match(html, /GraphiQL/);
     assert.doesNotMatch(html, /https?:\/\//, 'the page references no other host');
-    const assets = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]!);
+    const assets = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]!).filter((url) => !url.startsWith('data:'));
     assert.deepEqual(assets.sort(), ['/playground/graphiql.css', '/playground/graphiql.js', '/playground/react-dom.js', '/playground/react.js']);
     for (const asset of assets) {
       const res = await server.get(asset);
@@ -36,9 +36,34 @@ describe('http', () => {
       const text = await res.text();
       assert.ok(text.length > 1000, `${asset} has content`);
     }
+    assert.match(page.headers.get('content-security-policy') ?? '', /default-src 'self'/);
+    // One example tab per model, then a batch, one with aliases and one with the timings header.
+    const tabs = JSON.parse(html.match(/<script id="examples" type="application\/json">(.*?)<\/script>/s)![1]!) as Array<{ query: string; variables?: string; headers?: string }>;
+    const operations = tabs.map((t) => t.query.match(/^(?:query) (\w+)/m)![1]);
+    assert.deepEqual(operations, ['Iris', 'PromptInjection', 'Spam', 'Digits', 'Ocr', 'Symbols', 'Vad', 'BatchPromptInjection', 'SeveralModels', 'IrisTimings']);
+    assert.deepEqual(JSON.parse(tabs.at(-1)!.headers!), { 'x-predictql-timings': '1' });
+    // Every example runs as it is and answers without errors.
+    for (const tab of tabs) {
+      const res = await server.graphql(tab.query, tab.variables ? JSON.parse(tab.variables) : undefined);
+      assert.equal(res.errors, undefined, `${tab.query.split('\n').find((l) => l.startsWith('query'))}: ${JSON.stringify(res.errors)}`);
+    }
     // A GraphQL GET request (not a browser page load) still reaches Apollo.
     const query = await server.get(`/graphql?query=${encodeURIComponent('{ model(name: "iris") { name } }')}`, { 'apollo-require-preflight': 'true' });
     assert.deepEqual(await query.json(), { data: { model: { name: 'iris' } } });
+  });
+
+  it('introduces the server at /: its models, links, and a form per image model', async () => {
+    const res = await server.get('/');
+    assert.equal(res.status, 200);
+    const html = await res.text();
+    for (const name of ['iris', 'spam', 'prompt-injection', 'digits', 'symbols', 'ocr', 'vad']) assert.match(html, new RegExp(`<tr data-model="${name}">`));
+    const digits = (await server.graphql('{ model(name: "digits") { version versionName } }')).data.model;
+    assert.match(html, new RegExp(`<tr data-model="digits">[\\s\\S]*?CLASSIFICATION[\\s\\S]*?${digits.version} \\(${digits.versionName}\\)[\\s\\S]*?IMAGE[\\s\\S]*?READY`));
+    assert.match(html, /href="\/graphql"/);
+    assert.match(html, /href="\/metrics"/);
+    const forms = [...html.matchAll(/<form class="try" data-model="([^"]+)"/g)].map((m) => m[1]);
+    assert.deepEqual(forms, ['digits', 'ocr', 'symbols']);
+    assert.doesNotMatch(html, /(?:src|href)="(?!\/|data:)/, 'nothing is loaded from another host');
   });
 
   it('exposes Prometheus metrics with prediction counts', async () => {
@@ -58,6 +83,8 @@ describe('playground off', () => {
     try {
       const page = await server.get('/graphql', { accept: 'text/html' });
       assert.doesNotMatch(await page.text(), /GraphiQL/);
+      const landing = await (await server.get('/')).text();
+      assert.doesNotMatch(landing, /href="\/graphql"/, 'the front page does not link to a playground that is off');
       const res = await server.graphql('{ __schema { queryType { name } } }');
       assert.equal(res.errors?.[0]?.extensions?.code, 'GRAPHQL_VALIDATION_FAILED');
       assert.match(res.errors![0]!.message, /introspection/i);

@@ -6,6 +6,14 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import express, { type Router } from 'express';
+import type { ServedModel } from '../models/served-model.ts';
+import { exampleTabs, type ExampleTab } from './examples.ts';
+
+/**
+ * The pages only ever talk to this server: everything they load or send stays on this origin
+ * (images drawn or uploaded are read as data: and blob: URLs).
+ */
+export const PAGE_CSP = "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
 const require = createRequire(import.meta.url);
 const packageDir = (name: string) => dirname(require.resolve(`${name}/package.json`));
@@ -17,38 +25,38 @@ const ASSETS: Record<string, string> = {
   'graphiql.css': join(packageDir('graphiql'), 'dist/style.css'),
 };
 
-export const DEFAULT_PLAYGROUND_QUERY = `# Which iris is this? Four measurements in cm:
-# sepal length, sepal width, petal length, petal width.
-{
-  predict(model: "iris", input: { features: [5.1, 3.5, 1.4, 0.2] }) {
-    ... on Classification {
-      label
-      score
-      classes(top: 3) { label score }
-    }
-    cached
-  }
+/** JSON inside an HTML <script>: `<` escaped so no string in it can close the element. */
+export function scriptJson(value: unknown): string {
+  return JSON.stringify(value).replace(/</g, '\\u003c');
 }
-`;
 
-function page(endpoint: string): string {
+function page(endpoint: string, tabs: ExampleTab[]): string {
   return `<!doctype html>
 <html lang="en">
 <head>
   <meta charset="utf-8">
   <meta name="viewport" content="width=device-width, initial-scale=1">
+  <link rel="icon" href="data:,">
   <title>PredictQL playground</title>
   <link rel="stylesheet" href="/playground/graphiql.css">
   <style>html, body, #graphiql { height: 100%; margin: 0; }</style>
 </head>
 <body>
   <div id="graphiql">Loading the playground...</div>
+  <script id="examples" type="application/json">${scriptJson(tabs)}</script>
   <script src="/playground/react.js"></script>
   <script src="/playground/react-dom.js"></script>
   <script src="/playground/graphiql.js"></script>
   <script>
-    const endpoint = ${JSON.stringify(endpoint)};
+    const endpoint = ${scriptJson(endpoint)};
+    const tabs = JSON.parse(document.getElementById('examples').textContent);
     async function fetcher(params, options) {
+      // Right after a tab switch GraphiQL may still send the previous tab's operation name for a
+      // moment; a name the document does not define would fail, and with one operation none is needed.
+      const defined = [...String(params.query).matchAll(/\\b(?:query|mutation|subscription)\\s+(\\w+)/g)].map((m) => m[1]);
+      if (params.operationName && !defined.includes(params.operationName)) {
+        params = { ...params, operationName: undefined };
+      }
       const response = await fetch(endpoint, {
         method: 'POST',
         headers: { 'content-type': 'application/json', accept: 'application/json', ...(options && options.headers) },
@@ -57,7 +65,13 @@ function page(endpoint: string): string {
       return response.json();
     }
     ReactDOM.createRoot(document.getElementById('graphiql')).render(
-      React.createElement(GraphiQL, { fetcher, defaultQuery: ${JSON.stringify(DEFAULT_PLAYGROUND_QUERY)} }),
+      React.createElement(GraphiQL, {
+        fetcher,
+        defaultTabs: tabs,
+        // The examples' inputs live in the Variables pane, the timings example's in Headers.
+        defaultEditorToolsVisibility: true,
+        shouldPersistHeaders: true,
+      }),
     );
   </script>
 </body>
@@ -66,12 +80,13 @@ function page(endpoint: string): string {
 }
 
 /** GET /graphql from a browser (Accept: text/html) gets the IDE; other requests pass through. */
-export function playgroundRouter(endpoint = '/graphql'): Router {
+export function playgroundRouter(models: () => ServedModel[], endpoint = '/graphql'): Router {
   const router = express.Router();
-  const html = page(endpoint);
   router.get(endpoint, (req, res, next) => {
     if (req.accepts(['application/json', 'text/html']) !== 'text/html' || typeof req.query.query === 'string') return next();
-    res.type('html').send(html);
+    // Built per request: the tabs follow the models as they are added, replaced or removed.
+    res.setHeader('content-security-policy', PAGE_CSP);
+    res.type('html').send(page(endpoint, exampleTabs(models())));
   });
   for (const [name, file] of Object.entries(ASSETS)) {
     router.get(`/playground/${name}`, (_req, res) => res.sendFile(file, { maxAge: '1h' }));

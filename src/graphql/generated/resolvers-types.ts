@@ -264,15 +264,33 @@ export type Prediction = {
 
 /** One input to a model. Set exactly one field: the one named by the model's `input.kind`. */
 export type PredictionInput = {
-  /** A base64-encoded WAV file, for audio models. */
+  /**
+   * A base64-encoded WAV file of 16-bit PCM, any sample rate, mono or stereo, for audio models: at
+   * most the model's `maxBytes` (10000000 bytes unless its manifest says otherwise) and
+   * `maxSeconds` seconds long (60; the bundled `vad` takes 120).
+   */
   readonly audio?: InputMaybe<Scalars['String']['input']>;
-  /** A tabular row: one finite number per feature, in the order of `Model.input.features`. */
+  /**
+   * A tabular row: one finite number per feature (no NaN or Infinity), exactly as many as
+   * `Model.input.features` lists, in that order.
+   */
   readonly features?: InputMaybe<ReadonlyArray<Scalars['Float']['input']>>;
-  /** A base64-encoded PNG or JPEG image, for image models. */
+  /**
+   * A base64-encoded PNG or JPEG image, for image models: at most the model's `maxBytes` once
+   * decoded (5000000 bytes unless its manifest says otherwise) and `maxPixels` width x height
+   * (25000000), checked from the header before the image is decoded.
+   */
   readonly image?: InputMaybe<Scalars['String']['input']>;
-  /** Raw named tensors, for models served without pre-processing. */
+  /**
+   * Raw named tensors, for models served without pre-processing: one per model input, with the
+   * shape the model declares, at most the model's `maxElements` numbers in all (1000000 unless its
+   * manifest says otherwise).
+   */
   readonly tensor?: InputMaybe<ReadonlyArray<TensorInput>>;
-  /** A text, for text models. */
+  /**
+   * A UTF-8 text, for text models: not empty, and at most the model's `maxLength` characters
+   * (10000 unless its manifest says otherwise; `Model.input.description` gives each model's limit).
+   */
   readonly text?: InputMaybe<Scalars['String']['input']>;
 };
 
