@@ -26,6 +26,12 @@ export interface Config {
   maxQueue: number;
   deadlineMs: number;
   maxInputsPerRequest: number;
+  maxRequestCost: number;
+  maxBodyBytes: number;
+  maxQueryDepth: number;
+  maxAliases: number;
+  maxTokens: number;
+  maxDirectives: number;
   playground: boolean;
   logLevel: LogLevel;
   shutdownGraceMs: number;
@@ -130,7 +136,13 @@ export const SETTINGS = [
   { key: 'maxQueue', env: 'MAX_QUEUE', flag: '--max-queue', description: 'Inputs that may wait in one model queue before new ones are refused with OVERLOADED, for models whose manifest sets none', default: () => 1024, parse: integer(1, 10_000_000) },
   { key: 'deadlineMs', env: 'DEADLINE_MS', flag: '--deadline-ms', description: 'Deadline of a prediction, queue time included, when the request sets none', default: () => 30_000, parse: integer(1, 600_000) },
   { key: 'maxInputsPerRequest', env: 'MAX_INPUTS_PER_REQUEST', flag: '--max-inputs-per-request', description: 'Most inputs one predictMany may send, for models whose manifest sets none', default: () => 10_000, parse: integer(1, 10_000_000) },
-  { key: 'playground', env: 'PLAYGROUND', flag: '--playground', description: 'Serve the GraphiQL playground on GET /graphql', default: () => true, parse: boolean },
+  { key: 'maxRequestCost', env: 'MAX_REQUEST_COST', flag: '--max-request-cost', description: "Most work one request may queue, in cost units (about a millisecond of one worker's time each): every input costs its model's costPerInput times its size in units (text 1000 characters, image 100 kB, audio 32 kB, tensor 10000 numbers)", default: () => 60_000, parse: integer(1, 1_000_000_000) },
+  { key: 'maxBodyBytes', env: 'MAX_BODY_BYTES', flag: '--max-body-bytes', description: 'Largest HTTP request body; larger ones get 413 PAYLOAD_TOO_LARGE before they are parsed', default: () => 16_000_000, parse: integer(1024, 1_000_000_000) },
+  { key: 'maxQueryDepth', env: 'MAX_QUERY_DEPTH', flag: '--max-query-depth', description: 'Deepest field nesting in a GraphQL document (introspection excepted)', default: () => 12, parse: integer(1, 1000) },
+  { key: 'maxAliases', env: 'MAX_ALIASES', flag: '--max-aliases', description: 'Most aliases in a GraphQL document', default: () => 32, parse: integer(0, 100_000) },
+  { key: 'maxTokens', env: 'MAX_TOKENS', flag: '--max-tokens', description: 'Most lexical tokens in a GraphQL document (large batches belong in variables, which this does not count)', default: () => 50_000, parse: integer(100, 10_000_000) },
+  { key: 'maxDirectives', env: 'MAX_DIRECTIVES', flag: '--max-directives', description: 'Most directives in a GraphQL document', default: () => 20, parse: integer(0, 100_000) },
+  { key: 'playground', env: 'PLAYGROUND', flag: '--playground', description: 'Serve the GraphiQL playground on GET /graphql, allow introspection and suggest field names in errors', default: () => true, parse: boolean },
   { key: 'logLevel', env: 'LOG_LEVEL', flag: '--log-level', description: `Log level: ${LOG_LEVELS.join(', ')}`, default: () => 'info', parse: logLevel },
   { key: 'shutdownGraceMs', env: 'SHUTDOWN_GRACE_MS', flag: '--shutdown-grace-ms', description: 'How long SIGTERM waits for in-flight requests before exiting', default: () => 10_000, parse: integer(0, 600_000) },
   { key: 'watchModels', env: 'WATCH_MODELS', flag: '--watch-models', description: 'Reload the model repository when files under MODELS_DIR change', default: () => true, parse: boolean },

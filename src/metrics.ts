@@ -63,6 +63,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly queriesRefused = new Counter({
+    name: 'predictql_queries_refused_total',
+    help: 'Requests refused whole before execution, by the limit they broke (MAX_REQUEST_COST, MAX_QUERY_DEPTH, MAX_ALIASES, MAX_TOKENS, MAX_DIRECTIVES, MAX_BODY_BYTES)',
+    labelNames: ['limit'] as const,
+    registers: [this.registry],
+  });
+
   readonly dropped = new Counter({
     name: 'predictql_dropped_total',
     help: 'Queued inputs dropped before they ran because every request waiting for them left, by reason (DEADLINE_EXCEEDED, CANCELLED)',

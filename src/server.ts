@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { AddressInfo } from 'node:net';
-import { ApolloServer } from '@apollo/server';
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
@@ -22,7 +22,11 @@ import { Dispatcher } from './engine/dispatcher.ts';
 import { InferencePool } from './engine/pool.ts';
 import type { RequestContext } from './graphql/context.ts';
 import { cancelled } from './graphql/errors.ts';
-import { formatError } from './graphql/format-error.ts';
+import { formatErrorWith } from './graphql/format-error.ts';
+import { ApolloArmor } from '@escape.tech/graphql-armor';
+import { costLimitPlugin } from './graphql/plugins/cost-limit.ts';
+import { errorLogPlugin } from './graphql/plugins/error-log.ts';
+import { graphqlErrorHandler } from './http/error-handler.ts';
 import { httpStatusPlugin } from './graphql/plugins/http-status.ts';
 import { timingsPlugin } from './graphql/plugins/timings.ts';
 import { RequestTimings } from './observability/timings.ts';
@@ -73,15 +77,39 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const app = express();
   app.disable('x-powered-by');
   const httpServer = createServer(app);
+  // Limits on the document itself, checked at parse and validation time, before any resolver runs.
+  const armor = new ApolloArmor({
+    maxDepth: { n: config.maxQueryDepth },
+    maxAliases: { n: config.maxAliases },
+    // graphql-armor's token limit parses every document a second time, and its error reaches
+    // clients as a 500; graphql-js counts tokens in the one parse Apollo does (parseOptions below).
+    maxTokens: { enabled: false },
+    maxDirectives: { n: config.maxDirectives },
+    // Our own cost limit prices predictions by model and input size (src/predict/cost.ts).
+    costLimit: { enabled: false },
+    // "Did you mean ...?" helps in development and maps the schema for an attacker in production.
+    blockFieldSuggestion: { enabled: !config.playground },
+  }).protect();
   const apollo = new ApolloServer<RequestContext>({
     typeDefs: loadTypeDefs(),
     resolvers,
     introspection: config.playground,
-    formatError,
+    formatError: formatErrorWith({ debugErrors: config.debugErrors }),
+    validationRules: armor.validationRules,
+    parseOptions: { maxTokens: config.maxTokens },
     includeStacktraceInErrorResponses: config.debugErrors,
     // main.ts owns the signals: it drains the whole server, not only Apollo.
     stopOnTerminationSignals: false,
-    plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginLandingPageDisabled(), httpStatusPlugin(), timingsPlugin(metrics, logger)],
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer }),
+      ApolloServerPluginLandingPageDisabled(),
+      // (graphql-armor's types come from Apollo's CommonJS declarations, ours from its ESM ones.)
+      ...(armor.plugins as unknown as ApolloServerPlugin<RequestContext>[]),
+      costLimitPlugin(registry, config.maxRequestCost, metrics),
+      httpStatusPlugin(),
+      timingsPlugin(metrics, logger),
+      errorLogPlugin(logger),
+    ],
     // Automatic persisted queries live in the same store as the results (in memory when it is off).
     // (The adapter's types come from keyv's CommonJS declarations, ours from its ESM ones: same class.)
     persistedQueries: cacheStore.persistedQueries ? { cache: new KeyvAdapter(cacheStore.persistedQueries as never) } : {},
@@ -111,7 +139,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       res.setHeader('x-request-id', res.locals.requestId);
       next();
     },
-    express.json({ limit: '10mb' }),
+    express.json({ limit: config.maxBodyBytes }),
     (_req, res, next) => {
       const timings = res.locals.timings as RequestTimings;
       timings.add('httpBodyParse', performance.now() - timings.startedAt);
@@ -136,6 +164,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       },
     }),
   );
+  app.use(graphqlErrorHandler({ maxBodyBytes: config.maxBodyBytes, debugErrors: config.debugErrors }, logger, metrics));
 
   await listen(httpServer, config.host, config.port);
   const { port } = httpServer.address() as AddressInfo;

@@ -24,6 +24,8 @@ export const ErrorCode = {
   INFERENCE_FAILED: 'INFERENCE_FAILED',
   /** An admin operation without the right `Authorization: Bearer <ADMIN_TOKEN>` header. */
   UNAUTHENTICATED: 'UNAUTHENTICATED',
+  /** reloadModels found a manifest it cannot use; the models served before keep serving. */
+  INVALID_MODEL_REPOSITORY: 'INVALID_MODEL_REPOSITORY',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -71,6 +73,10 @@ export function inferenceFailed(model: string, detail: string): GraphQLError {
 
 export function unauthenticated(operation: string): GraphQLError {
   return error(ErrorCode.UNAUTHENTICATED, `${operation} needs the header "Authorization: Bearer <ADMIN_TOKEN>" with the server's admin token (set ADMIN_TOKEN to enable admin operations)`);
+}
+
+export function invalidModelRepository(detail: string): GraphQLError {
+  return error(ErrorCode.INVALID_MODEL_REPOSITORY, `the model repository was not reloaded, the models served before keep serving: ${detail}`);
 }
 
 export function itemFailed(code: string, message: string): GraphQLError {

@@ -3,7 +3,8 @@
  * registry, predictions to the request's RequestPredictions, and derived fields are computed
  * from the model's answer only when a query selects them.
  */
-import { badUserInput, unauthenticated } from './errors.ts';
+import { badUserInput, invalidModelRepository, unauthenticated } from './errors.ts';
+import { ManifestError } from '../models/manifest.ts';
 import type { Resolvers } from './generated/resolvers-types.ts';
 import { describeInput } from '../predict/input.ts';
 import { probabilitiesOf, rankClasses, TYPE_OF_KIND } from '../predict/prediction.ts';
@@ -21,7 +22,13 @@ export const resolvers: Resolvers = {
   Mutation: {
     reloadModels: async (_parent, _args, { isAdmin, lifecycle, registry }) => {
       if (!isAdmin) throw unauthenticated('reloadModels');
-      return lifecycle.reload(registry);
+      try {
+        return await lifecycle.reload(registry);
+      } catch (e) {
+        // A broken manifest is the operator's to fix: say which file and why (admins only see this).
+        if (e instanceof ManifestError) throw invalidModelRepository(e.message);
+        throw e;
+      }
     },
     clearCache: async (_parent, { model }, { isAdmin, cache, registry }) => {
       if (!isAdmin) throw unauthenticated('clearCache');

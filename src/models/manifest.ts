@@ -50,8 +50,11 @@ export interface Manifest {
   vocabulary?: FileRef;
   batching?: { maxBatchSize?: number; maxDelayMs?: number; maxQueue?: number; maxWorkers?: number };
   loading: LoadingPolicy;
-  /** Request limits: the most inputs one predictMany may send. */
-  limits: { maxInputsPerRequest?: number };
+  /**
+   * Request limits: the most inputs one predictMany may send, and what one input of unit size
+   * costs against MAX_REQUEST_COST (about the milliseconds of worker time it takes).
+   */
+  limits: { maxInputsPerRequest?: number; costPerInput?: number };
   /** Result cache settings: lifetime of an answer, largest answer kept, or no caching. */
   cache: { enabled: boolean; ttlSeconds?: number; maxEntryBytes?: number };
   /** An input to warm the model up with when it loads. */
@@ -203,6 +206,7 @@ export function parseManifest(raw: unknown, where: string): Manifest {
     cache: parseCache(c, root.cache),
     limits: {
       maxInputsPerRequest: root.limits === undefined ? undefined : c.optionalNumber(c.object(root.limits, 'limits'), 'maxInputsPerRequest', 'limits.maxInputsPerRequest', { integer: true, min: 1 }),
+      costPerInput: root.limits === undefined ? undefined : c.optionalNumber(c.object(root.limits, 'limits'), 'costPerInput', 'limits.costPerInput', { min: 0 }),
     },
     sample: parseSample(c, root.sample, input),
     training: isObject(root.training) ? root.training : undefined,
