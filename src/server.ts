@@ -76,6 +76,17 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
 
   const app = express();
   app.disable('x-powered-by');
+  // While shutting down, idle keep-alive connections are ended; a request the client sent on one
+  // just before it saw the end cannot be answered any more. Running it would compute an answer
+  // nobody receives: drop it unread, and the client sees a closed connection, as for any request
+  // the server never accepted.
+  app.use((req, _res, next) => {
+    if (req.socket.writableEnded || req.socket.destroyed) {
+      req.socket.destroy();
+      return;
+    }
+    next();
+  });
   const httpServer = createServer(app);
   // Limits on the document itself, checked at parse and validation time, before any resolver runs.
   const armor = new ApolloArmor({

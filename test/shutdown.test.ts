@@ -6,6 +6,7 @@ import { describe, it } from 'node:test';
 import { startCli } from './helpers/cli.ts';
 import { modelsDirWithSlowModel } from './helpers/fixture-models.ts';
 import { tempDir } from './helpers/server.ts';
+import { MB, sampleMemory, Tally } from './helpers/load.ts';
 
 describe('graceful shutdown', () => {
   it('finishes an in-flight request, persists its result, and exits 0', async () => {
@@ -51,4 +52,81 @@ describe('graceful shutdown', () => {
       rmSync(cacheDir, { recursive: true, force: true });
     }
   });
+
+  it('under a stream of requests, answers every request it accepted and exits 0', async (t) => {
+    const modelsDir = modelsDirWithSlowModel(40, { batching: { maxBatchSize: 8, maxDelayMs: 0 } });
+    const server = await startCli(['--models-dir', modelsDir, '--cache-url', 'memory://', '--workers', '2', '--log-level', 'debug', '--watch-models', 'false']);
+    const url = `${server.url}/graphql`;
+    const tally = new Tally();
+    const ids = new Map<string, { sentAt: 'before' | 'after'; answeredAfterSignal: boolean; code: string; status: number }>();
+    let signalled = false;
+    let exited = false;
+    server.child.once('exit', () => (exited = true));
+    const memory = sampleMemory(server.child.pid!);
+    try {
+      // 16 clients in a closed loop; each keeps sending until the server refuses connections.
+      const clients = Array.from({ length: 16 }, async (_, c) => {
+        for (let n = 0; !exited; n++) {
+          const id = `c${c}-${n}`;
+          const sentAt = signalled ? 'after' : 'before';
+          const body = { query: `query ($f: [Float!]!) { predict(model: "slow", input: { features: $f }, options: { cache: BYPASS }) { ... on Classification { label } } }`, variables: { f: [c, n, 1, 2] } };
+          const outcome = await sendWithId(url, body, id);
+          tally.add(outcome);
+          ids.set(id, { sentAt, answeredAfterSignal: signalled, code: outcome.code, status: outcome.status });
+          if (outcome.code.startsWith('LOST') && signalled) await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+      });
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      signalled = true;
+      server.child.kill('SIGTERM');
+      const [code] = await once(server.child, 'exit');
+      await Promise.all(clients);
+      const { peakBytes } = await memory.stop();
+      assert.equal(code, 0);
+      assert.ok(server.logs.some((l) => l.msg === 'stopped'));
+
+      // Every request the server answered (its debug log line per request) reached its client
+      // whole, as an answer without errors.
+      const answered = server.logs.filter((l) => l.msg === 'request').map((l) => String(l.requestId));
+      const lostAfterAnswer = answered.filter((id) => ids.get(id)?.code !== 'ok');
+      // Requests that got no answer were never read by the server: the connection was refused
+      // or closed before the request was accepted.
+      const unanswered = [...ids].filter(([, o]) => o.code !== 'ok');
+      const acceptedButFailed = unanswered.filter(([id]) => answered.includes(id));
+      // Sent before SIGTERM, answered after it: in flight when the signal came.
+      const inFlightAtSignal = [...ids].filter(([, o]) => o.sentAt === 'before' && o.answeredAfterSignal && o.code === 'ok').length;
+      const figures = {
+        requestsSent: tally.total,
+        answeredByServer: answered.length,
+        byCode: tally.byCode(),
+        inFlightAtSignalAndAnswered: inFlightAtSignal,
+        sentAfterSignalAndAnswered: [...ids].filter(([, o]) => o.sentAt === 'after' && o.code === 'ok').length,
+        unansweredAfterSignal: unanswered.length,
+        serverPeakRssMb: Math.round(peakBytes / MB),
+        lost: lostAfterAnswer.length + acceptedButFailed.length,
+      };
+      t.diagnostic(`shutdown figures: ${JSON.stringify(figures)}`);
+      assert.ok(answered.length > 50, 'the stream was under way');
+      assert.ok(inFlightAtSignal > 0);
+      assert.deepEqual(lostAfterAnswer, [], 'answers that did not reach their client');
+      assert.deepEqual(acceptedButFailed, []);
+      for (const [, o] of unanswered) assert.match(o.code, /^LOST: .*(ECONNREFUSED|ECONNRESET|other side closed|fetch failed|SocketError)/, o.code);
+    } finally {
+      await memory.stop();
+      if (!exited) server.child.kill('SIGKILL');
+      rmSync(modelsDir, { recursive: true, force: true });
+    }
+  });
 });
+
+/** A GraphQL POST with an x-request-id the server logs, so client and server records can be matched. */
+async function sendWithId(url: string, body: unknown, id: string) {
+  try {
+    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', 'x-request-id': id }, body: JSON.stringify(body), signal: AbortSignal.timeout(15_000) });
+    const json = (await res.json()) as { errors?: Array<{ extensions?: { code?: string } }> };
+    return { status: res.status, code: json.errors?.length ? String(json.errors[0]?.extensions?.code) : 'ok', ms: 0, retryAfter: null, body: json };
+  } catch (error) {
+    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+    return { status: 0, code: `LOST: ${(error as Error).message} ${cause?.code ?? ''} ${cause?.message ?? ''}`, ms: 0, retryAfter: null, body: null };
+  }
+}

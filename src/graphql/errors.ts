@@ -55,6 +55,15 @@ export function overloaded(model: string, maxQueue: number, retryAfterSeconds: n
   return error(ErrorCode.OVERLOADED, `model "${model}" has ${maxQueue} inputs queued, its limit; retry in ${retryAfterSeconds} s`, { retryAfterSeconds });
 }
 
+export function overloadedForDeadline(model: string, queued: number, waitMs: number, leftMs: number): GraphQLError {
+  const retryAfterSeconds = Math.max(1, Math.ceil(waitMs / 1000));
+  return error(
+    ErrorCode.OVERLOADED,
+    `model "${model}" has ${queued} inputs queued, about ${Math.round(waitMs)} ms of work, more than the ${Math.max(0, Math.round(leftMs))} ms left of this request's deadline; retry in ${retryAfterSeconds} s or with a longer options.deadlineMs`,
+    { retryAfterSeconds },
+  );
+}
+
 export function deadlineExceeded(deadlineMs: number): GraphQLError {
   return error(ErrorCode.DEADLINE_EXCEEDED, `the prediction did not finish within its deadline of ${deadlineMs} ms (queue time included); raise options.deadlineMs or retry later`);
 }

@@ -80,6 +80,8 @@ export class Predictions {
     policy: CachePolicy,
     needs: ClassificationNeeds,
     timings: RequestTimings,
+    /** When the request's deadline passes (performance.now() time): the batcher refuses inputs that cannot make it. */
+    deadlineAt?: number,
   ): Promise<Array<Outcome | Error>> {
     const cacheable = model.manifest.cache.enabled && policy !== 'BYPASS';
     const keys = inputs.map((input) => cacheKey(model.id, input.digest));
@@ -101,7 +103,7 @@ export class Predictions {
         if (hit) return this.count(model, { item: hit.result, source: hit.source });
         try {
           // The in-flight key is the full digest: a short-key collision must not merge two inputs.
-          const computed = await batcher.compute(`${model.id}:${input.digest}`, input.payload, needs, signal);
+          const computed = await batcher.compute(`${model.id}:${input.digest}`, input.payload, needs, signal, deadlineAt);
           timings.batch(computed.queueMs, computed.timings);
           if (cacheable) {
             const started = performance.now();
@@ -158,6 +160,8 @@ export class Predictions {
 export class RequestPredictions {
   private readonly loaders = new Map<string, DataLoader<EncodedInput, Outcome, string>>();
   private readonly signals = new Map<number, AbortSignal>();
+  /** When each deadline of the request passes, as a performance.now() time. */
+  private readonly deadlineAt = new Map<number, number>();
   private readonly timers: NodeJS.Timeout[] = [];
 
   constructor(
@@ -215,6 +219,7 @@ export class RequestPredictions {
     let signal = this.signals.get(deadlineMs);
     if (!signal) {
       const deadline = new AbortController();
+      this.deadlineAt.set(deadlineMs, performance.now() + deadlineMs);
       this.timers.push(setTimeout(() => deadline.abort(deadlineExceeded(deadlineMs)), deadlineMs));
       signal = this.requestSignal ? AbortSignal.any([this.requestSignal, deadline.signal]) : deadline.signal;
       // One listener per queued input of the request; a big predictMany is not a leak.
@@ -233,7 +238,8 @@ export class RequestPredictions {
     let loader = this.loaders.get(id);
     if (!loader) {
       const signal = this.signal(deadlineMs);
-      loader = new DataLoader((inputs) => this.predictions.resolve(model, inputs, signal, policy, needs, this.timings), {
+      const deadlineAt = this.deadlineAt.get(deadlineMs)!;
+      loader = new DataLoader((inputs) => this.predictions.resolve(model, inputs, signal, policy, needs, this.timings, deadlineAt), {
         cacheKeyFn: (input) => input.digest,
         // No size limit here: this only groups cache lookups; the model batcher splits batches.
         maxBatchSize: Number.POSITIVE_INFINITY,
