@@ -53,11 +53,21 @@ export function formatErrorWith(options: { debugErrors: boolean }) {
         };
       }
     }
+    if ((code === undefined || code === ApolloServerErrorCode.INTERNAL_SERVER_ERROR) && httpStatusOf(error) >= 400 && httpStatusOf(error) < 500) {
+      // Apollo raises some request errors (an unsupported persisted-query version, a hash that
+      // does not match its query) with a 400 status but no code: they are the client's.
+      return { ...formatted, extensions: { code: ApolloServerErrorCode.BAD_REQUEST } };
+    }
     if ((code === undefined || code === ApolloServerErrorCode.INTERNAL_SERVER_ERROR) && !options.debugErrors && !isClientError(error)) {
       return { message: 'internal server error; the server log has the details', locations: formatted.locations, path: formatted.path, extensions: { code: ApolloServerErrorCode.INTERNAL_SERVER_ERROR } };
     }
     return formatted;
   };
+}
+
+function httpStatusOf(error: unknown): number {
+  const status = (error as { extensions?: { http?: { status?: unknown } } })?.extensions?.http?.status;
+  return typeof status === 'number' ? status : 0;
 }
 
 function isClientError(error: unknown): boolean {

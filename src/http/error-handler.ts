@@ -26,6 +26,13 @@ function describe(error: BodyParserError, maxBodyBytes: number): { status: numbe
       return { status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', message: `the charset "${error.charset}" is not supported; send UTF-8 JSON` };
     case 'encoding.unsupported':
       return { status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', message: `the content encoding "${error.encoding}" is not supported; send the body uncompressed, or gzip, deflate or br` };
+    case undefined:
+      // zlib failing on a body whose content-encoding does not match it (body-parser marks the
+      // errors a client caused with `expose` and a 4xx status).
+      if ((error as { expose?: boolean }).expose && error.status !== undefined && error.status >= 400 && error.status < 500) {
+        return { status: error.status, code: 'BAD_REQUEST', message: `the request body could not be read (${error.message}); check its content-encoding header` };
+      }
+      return undefined;
     case 'request.size.invalid':
     case 'request.aborted':
       return { status: 400, code: 'BAD_REQUEST', message: 'the request body ended before its declared length' };

@@ -14,6 +14,8 @@ export function errorLogPlugin(logger: Logger): ApolloServerPlugin<RequestContex
           for (const error of errors) {
             const code = error.extensions?.code;
             if (code !== undefined && code !== 'INTERNAL_SERVER_ERROR') continue;
+            const status = (error.extensions?.http as { status?: number } | undefined)?.status;
+            if (status !== undefined && status >= 400 && status < 500) continue; // the client's error, answered as such
             logger.error({ err: error.originalError ?? error, path: error.path, requestId: contextValue?.requestId }, 'internal error while answering a request');
           }
         },
