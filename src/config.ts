@@ -32,6 +32,7 @@ export interface Config {
   maxAliases: number;
   maxTokens: number;
   maxDirectives: number;
+  maxEventLoopDelayMs: number;
   playground: boolean;
   logLevel: LogLevel;
   shutdownGraceMs: number;
@@ -142,6 +143,7 @@ export const SETTINGS = [
   { key: 'maxAliases', env: 'MAX_ALIASES', flag: '--max-aliases', description: 'Most aliases in a GraphQL document', default: () => 32, parse: integer(0, 100_000) },
   { key: 'maxTokens', env: 'MAX_TOKENS', flag: '--max-tokens', description: 'Most lexical tokens in a GraphQL document (large batches belong in variables, which this does not count)', default: () => 50_000, parse: integer(100, 10_000_000) },
   { key: 'maxDirectives', env: 'MAX_DIRECTIVES', flag: '--max-directives', description: 'Most directives in a GraphQL document', default: () => 20, parse: integer(0, 100_000) },
+  { key: 'maxEventLoopDelayMs', env: 'MAX_EVENT_LOOP_DELAY_MS', flag: '--max-event-loop-delay-ms', description: 'While the event loop runs this many milliseconds late, new GraphQL requests get 503 OVERLOADED unread, so the server catches up instead of letting requests pile up in socket buffers (0: never; off by default until measured on a machine where the load generator does not share the cores)', default: () => 0, parse: integer(0, 600_000) },
   { key: 'playground', env: 'PLAYGROUND', flag: '--playground', description: 'Serve the GraphiQL playground on GET /graphql, allow introspection and suggest field names in errors', default: () => true, parse: boolean },
   { key: 'logLevel', env: 'LOG_LEVEL', flag: '--log-level', description: `Log level: ${LOG_LEVELS.join(', ')}`, default: () => 'info', parse: logLevel },
   { key: 'shutdownGraceMs', env: 'SHUTDOWN_GRACE_MS', flag: '--shutdown-grace-ms', description: 'How long SIGTERM waits for in-flight requests before exiting', default: () => 10_000, parse: integer(0, 600_000) },

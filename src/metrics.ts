@@ -63,6 +63,12 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly shed = new Counter({
+    name: 'predictql_http_shed_total',
+    help: 'GraphQL requests answered 503 OVERLOADED unread because the event loop was behind (MAX_EVENT_LOOP_DELAY_MS)',
+    registers: [this.registry],
+  });
+
   readonly queriesRefused = new Counter({
     name: 'predictql_queries_refused_total',
     help: 'Requests refused whole before execution, by the limit they broke (MAX_REQUEST_COST, MAX_QUERY_DEPTH, MAX_ALIASES, MAX_TOKENS, MAX_DIRECTIVES, MAX_BODY_BYTES)',

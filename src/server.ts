@@ -27,6 +27,7 @@ import { ApolloArmor } from '@escape.tech/graphql-armor';
 import { costLimitPlugin } from './graphql/plugins/cost-limit.ts';
 import { errorLogPlugin } from './graphql/plugins/error-log.ts';
 import { graphqlErrorHandler } from './http/error-handler.ts';
+import { loadShedder } from './http/load-shedding.ts';
 import { httpStatusPlugin } from './graphql/plugins/http-status.ts';
 import { timingsPlugin } from './graphql/plugins/timings.ts';
 import { RequestTimings } from './observability/timings.ts';
@@ -142,8 +143,10 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   });
   app.use(landingRouter(() => registry.list(), { playground: config.playground }));
   if (config.playground) app.use(playgroundRouter(() => registry.list(), '/graphql'));
+  const shedder = loadShedder(config.maxEventLoopDelayMs, metrics);
   app.use(
     '/graphql',
+    shedder.middleware,
     (req, res, next) => {
       res.locals.timings = new RequestTimings();
       res.locals.requestId = requestIdOf(req.headers['x-request-id']);
@@ -203,6 +206,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       await dispatcher.idle();
       await pool.close();
       await cache.close();
+      shedder.close();
       logger.info('stopped');
     })();
     return closing;

@@ -133,3 +133,32 @@ describe('error hygiene', () => {
     assert.deepEqual(formatErrorWith({ debugErrors: true })(formatted, internal), formatted);
   });
 });
+
+describe('load shedding at the door', () => {
+  it('answers 503 OVERLOADED unread while the event loop is behind MAX_EVENT_LOOP_DELAY_MS, then serves again', async () => {
+    const server = await startTestServer({ CACHE_URL: 'memory://', MAX_EVENT_LOOP_DELAY_MS: '50' });
+    try {
+      const body = JSON.stringify({ query: '{ models { name } }' });
+      const request = () => fetch(`${server.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      // Hold this process's event loop (the server's) for 300 ms while a request arrives.
+      const pending = request();
+      await new Promise<void>((resolve) => setImmediate(() => {
+        const until = Date.now() + 300;
+        while (Date.now() < until);
+        resolve();
+      }));
+      const shed = await pending;
+      assert.equal(shed.status, 503);
+      assert.equal(shed.headers.get('retry-after'), '1');
+      const error = ((await shed.json()) as { errors: Array<{ message: string; extensions: { code: string } }> }).errors[0]!;
+      assert.equal(error.extensions.code, 'OVERLOADED');
+      assert.match(error.message, /event loop is \d+ ms behind, over MAX_EVENT_LOOP_DELAY_MS \(50 ms\)/);
+      assert.equal(await server.metric('predictql_http_shed_total'), 1);
+      // Once the loop has caught up (the delay is read every 100 ms), requests are served.
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      assert.equal((await request()).status, 200);
+    } finally {
+      await server.close();
+    }
+  });
+});

@@ -93,3 +93,54 @@ describe('overload', () => {
     assert.ok(after.count('ok') > 0, JSON.stringify(after.byCode()));
   });
 });
+
+describe('overload of the main thread', () => {
+  // A microsecond model: here HTTP and GraphQL on the event loop are the bottleneck, not the workers.
+  const irisRequest = (i: number) => ({
+    query: 'query ($f: [Float!]!) { predict(model: "iris", input: { features: $f }, options: { cache: BYPASS }) { ... on Classification { label } } }',
+    variables: { f: [4 + (i % 40) / 10, 2 + (i % 23) / 10, 1 + (i % 61) / 10, (i % 25) / 10] },
+  });
+  const seconds = Number(process.env.HTTP_OVERLOAD_SECONDS ?? Math.max(5, Math.round(OVERLOAD_SECONDS / 3)));
+  let server: CliServer;
+  before(async () => {
+    server = await startCli(['--cache-url', 'memory://', '--watch-models', 'false'], process.env.MAX_EVENT_LOOP_DELAY_MS ? { MAX_EVENT_LOOP_DELAY_MS: process.env.MAX_EVENT_LOOP_DELAY_MS } : {});
+  });
+  after(async () => {
+    if (server.child.exitCode === null) {
+      server.child.kill('SIGTERM');
+      await once(server.child, 'exit');
+    }
+  });
+
+  it(`answers every request at twice its sustainable request rate for ${seconds} s`, async (t) => {
+    const url = `${server.url}/graphql`;
+    const warm = await closedLoop(url, 64, 3000, irisRequest);
+    const sustainable = warm.count('ok') / 3;
+    const rate = Math.round(2 * sustainable);
+    const memory = sampleMemory(server.child.pid!);
+    // A client that waited 10 s for an answer has given up: count that request as lost.
+    const tally = await openLoop(url, rate, seconds * 1000, (i) => irisRequest(1_000_000 + i), 10_000);
+    const { peakBytes, firstBytes } = await memory.stop();
+    const figures = {
+      sustainableRequestsPerSecond: Math.round(sustainable),
+      offeredRequestsPerSecond: rate,
+      seconds,
+      requestsSent: tally.total,
+      byCode: tally.byCode(),
+      servedPerSecond: Math.round(tally.count('ok') / seconds),
+      servedMs: { p50: Math.round(tally.percentile('ok', 50)), p99: Math.round(tally.percentile('ok', 99)) },
+      refusedMs: { p50: Math.round(tally.percentile('OVERLOADED', 50)), p99: Math.round(tally.percentile('OVERLOADED', 99)) },
+      serverRssMb: { atStart: Math.round(firstBytes / MB), peak: Math.round(peakBytes / MB) },
+      lost: tally.lost().length,
+    };
+    t.diagnostic(`main-thread overload figures: ${JSON.stringify(figures)}`);
+    mkdirSync(ARTIFACTS, { recursive: true });
+    writeFileSync(join(ARTIFACTS, 'overload-main-thread.json'), JSON.stringify(figures, null, 2));
+
+    assert.deepEqual([...new Set(tally.lost().map((o) => o.code))], []);
+    assert.deepEqual(Object.keys(tally.byCode()).filter((c) => c !== 'ok' && c !== 'OVERLOADED'), []);
+    for (const o of tally.outcomes) assert.ok(o.status === 200 || (o.status === 503 && o.retryAfter === '1'), `status ${o.status}`);
+    assert.ok(tally.count('ok') > 0);
+    assert.ok(peakBytes - firstBytes < 512 * MB, `RSS grew by ${Math.round((peakBytes - firstBytes) / MB)} MB`);
+  });
+});
