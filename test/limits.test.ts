@@ -91,6 +91,25 @@ describe('request limits', () => {
     assert.equal(four.json.data.predictMany.length, 4);
   });
 
+  it('refuses images and audio from their headers before anything is queued', async () => {
+    const png = new Uint8Array(readFileSync(new URL('../models/digits/sample.png', import.meta.url)));
+    const huge = png.slice();
+    new DataView(huge.buffer).setUint32(16, 100_000); // IHDR width
+    new DataView(huge.buffer).setUint32(20, 100_000); // IHDR height
+    const gif = Buffer.from('GIF89a\x01\x00\x01\x00\x00\x00\x00;', 'latin1');
+    const query = 'query ($i: String!) { predict(model: "digits", input: { image: $i }) { ... on Classification { label } } }';
+    const batchesBefore = await server.metric('predictql_batch_size_count', { model: 'digits' });
+    const tooBig = await post(server, JSON.stringify({ query, variables: { i: Buffer.from(huge).toString('base64') } }));
+    assert.equal(tooBig.json.errors![0]!.extensions.code, 'BAD_USER_INPUT');
+    assert.match(tooBig.json.errors![0]!.message, /image is 100000x100000 \(10000000000 pixels\); at most 25000000 pixels are allowed/);
+    const notPng = await post(server, JSON.stringify({ query, variables: { i: gif.toString('base64') } }));
+    assert.match(notPng.json.errors![0]!.message, /image is a GIF file; only PNG or JPEG images are accepted/);
+    const audio = await post(server, JSON.stringify({ query: 'query ($a: String!) { predict(model: "vad", input: { audio: $a }) { ... on SpeechDetection { speechRatio } } }', variables: { a: Buffer.from('ID3 not a wav file at all').toString('base64') } }));
+    assert.match(audio.json.errors![0]!.message, /audio is not a WAV file/);
+    assert.equal(await server.metric('predictql_batch_size_count', { model: 'digits' }), batchesBefore, 'no batch ran');
+    assert.equal(await server.metric('predictql_batch_size_count', { model: 'vad' }), 0);
+  });
+
   it('answers a body over MAX_BODY_BYTES with 413 PAYLOAD_TOO_LARGE, in GraphQL form', async () => {
     const res = await post(server, JSON.stringify({ query: '{ models { name } }', variables: { pad: 'x'.repeat(200_000) } }));
     assert.equal(res.status, 413);

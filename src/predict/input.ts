@@ -15,6 +15,7 @@ import type { InputKind, PredictionInput } from '../graphql/generated/resolvers-
 import type { InputSpec, TensorSpec } from '../models/manifest.ts';
 import type { ServedModel } from '../models/served-model.ts';
 import { InputError } from '../processing/errors.ts';
+import { checkImageHeader, checkWavHeader } from '../processing/headers.ts';
 import { decodeBase64 } from '../processing/image.ts';
 
 export interface EncodedInput {
@@ -75,10 +76,16 @@ export function encodeInput(model: ServedModel, input: PredictionInput, where = 
         return encodeFeatures(model, spec, input.features!, `${where}.features`);
       case 'TEXT':
         return encodeText(spec.maxLength, input.text!, `${where}.text`);
-      case 'IMAGE':
-        return encodeBytes('image', decodeBase64(input.image!, `${where}.image`, spec.maxBytes));
-      case 'AUDIO':
-        return encodeBytes('audio', decodeBase64(input.audio!, `${where}.audio`, spec.maxBytes));
+      case 'IMAGE': {
+        const bytes = decodeBase64(input.image!, `${where}.image`, spec.maxBytes);
+        checkImageHeader(bytes, spec.maxPixels);
+        return encodeBytes('image', bytes);
+      }
+      case 'AUDIO': {
+        const bytes = decodeBase64(input.audio!, `${where}.audio`, spec.maxBytes);
+        checkWavHeader(bytes);
+        return encodeBytes('audio', bytes);
+      }
       case 'TENSOR':
         return encodeTensors(spec.tensors, spec.maxElements, input.tensor!, `${where}.tensor`);
     }
