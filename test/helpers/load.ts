@@ -5,6 +5,7 @@
  * server's resident memory from /metrics.
  */
 import { readFileSync } from 'node:fs';
+import { request as httpRequest, type Agent } from 'node:http';
 import { performance } from 'node:perf_hooks';
 
 export interface Outcome {
@@ -31,8 +32,42 @@ export async function send(url: string, body: unknown, timeoutMs: number): Promi
     const code = json.errors?.length ? String(json.errors[0]?.extensions?.code ?? 'NO_CODE') : 'ok';
     return { status: res.status, code, ms: performance.now() - started, retryAfter: res.headers.get('retry-after'), body: json };
   } catch (error) {
-    return { status: 0, code: `LOST: ${(error as Error).name}: ${(error as Error).message}`, ms: performance.now() - started, retryAfter: null, body: null };
+    const cause = (error as { cause?: { code?: string } }).cause;
+    return { status: 0, code: `LOST: ${(error as Error).name}: ${(error as Error).message}${cause?.code ? ` (${cause.code})` : ''}`, ms: performance.now() - started, retryAfter: null, body: null };
   }
+}
+
+/**
+ * `send` through node:http with `agent`, whose maxSockets bounds the connections as a proxy or a
+ * load balancer's pool would; requests beyond them wait in the agent (client-side), not as new
+ * connections in the server's accept queue.
+ */
+export function sendThrough(agent: Agent, url: string, body: unknown, timeoutMs: number): Promise<Outcome> {
+  const started = performance.now();
+  const payload = JSON.stringify(body);
+  return new Promise((resolve) => {
+    const lost = (why: string) => resolve({ status: 0, code: `LOST: ${why}`, ms: performance.now() - started, retryAfter: null, body: null });
+    const req = httpRequest(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }, timeout: timeoutMs }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('error', (error) => lost(error.message));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        let json: any;
+        try {
+          json = JSON.parse(text);
+        } catch {
+          return lost(`not JSON (${text.slice(0, 80)})`);
+        }
+        const code = json.errors?.length ? String(json.errors[0]?.extensions?.code ?? 'NO_CODE') : 'ok';
+        const retryAfter = res.headers['retry-after'];
+        resolve({ status: res.statusCode ?? 0, code, ms: performance.now() - started, retryAfter: typeof retryAfter === 'string' ? retryAfter : null, body: json });
+      });
+    });
+    req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+    req.on('error', (error: Error & { code?: string }) => lost(`${error.message}${error.code ? ` (${error.code})` : ''}`));
+    req.end(payload);
+  });
 }
 
 /** Counts outcomes by code and by status, and keeps the latencies of each code. */
@@ -70,20 +105,20 @@ function countBy(values: string[]): Record<string, number> {
 }
 
 /** `clients` loops each sending its next request when the last one answered, for `durationMs`. */
-export async function closedLoop(url: string, clients: number, durationMs: number, makeBody: (i: number) => unknown, timeoutMs = 30_000): Promise<Tally> {
+export async function closedLoop(url: string, clients: number, durationMs: number, makeBody: (i: number) => unknown, timeoutMs = 30_000, agent?: Agent): Promise<Tally> {
   const tally = new Tally();
   const end = performance.now() + durationMs;
   let next = 0;
   await Promise.all(
     Array.from({ length: clients }, async () => {
-      while (performance.now() < end) tally.add(await send(url, makeBody(next++), timeoutMs));
+      while (performance.now() < end) tally.add(await (agent ? sendThrough(agent, url, makeBody(next++), timeoutMs) : send(url, makeBody(next++), timeoutMs)));
     }),
   );
   return tally;
 }
 
 /** Sends `ratePerSecond` requests a second for `durationMs`, not waiting for answers; resolves when all have answered. */
-export async function openLoop(url: string, ratePerSecond: number, durationMs: number, makeBody: (i: number) => unknown, timeoutMs: number): Promise<Tally> {
+export async function openLoop(url: string, ratePerSecond: number, durationMs: number, makeBody: (i: number) => unknown, timeoutMs: number, agent?: Agent): Promise<Tally> {
   const tally = new Tally();
   const inFlight: Array<Promise<void>> = [];
   const started = performance.now();
@@ -91,7 +126,7 @@ export async function openLoop(url: string, ratePerSecond: number, durationMs: n
   while (performance.now() - started < durationMs) {
     // Catch up to the schedule (timers are coarse), then sleep a little.
     const due = Math.floor(((performance.now() - started) / 1000) * ratePerSecond);
-    for (; sent < due; sent++) inFlight.push(send(url, makeBody(sent), timeoutMs).then((o) => tally.add(o)));
+    for (; sent < due; sent++) inFlight.push((agent ? sendThrough(agent, url, makeBody(sent), timeoutMs) : send(url, makeBody(sent), timeoutMs)).then((o) => tally.add(o)));
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
   await Promise.all(inFlight);
