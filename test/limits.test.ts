@@ -151,6 +151,20 @@ describe('error hygiene', () => {
     assert.doesNotMatch(JSON.stringify(masked), /srv|ENOENT|stacktrace/);
     assert.deepEqual(formatErrorWith({ debugErrors: true })(formatted, internal), formatted);
   });
+
+  it('adds stack traces to responses only with DEBUG_ERRORS on', async () => {
+    const query = '{ predict(model: "iris", input: { features: [1, 2] }) { cached } }';
+    for (const [debug, expected] of [['false', false], ['true', true]] as const) {
+      const server = await startTestServer({ CACHE_URL: 'memory://', DEBUG_ERRORS: debug });
+      try {
+        const res = await server.graphql(query);
+        assert.equal(res.errors?.[0]?.extensions?.code, 'BAD_USER_INPUT');
+        assert.equal(Array.isArray(res.errors?.[0]?.extensions?.stacktrace), expected, `DEBUG_ERRORS=${debug}`);
+      } finally {
+        await server.close();
+      }
+    }
+  });
 });
 
 describe('load shedding at the door', () => {
