@@ -159,7 +159,7 @@ describe('error hygiene', () => {
       try {
         const res = await server.graphql(query);
         assert.equal(res.errors?.[0]?.extensions?.code, 'BAD_USER_INPUT');
-        assert.equal(Array.isArray(res.errors?.[0]?.extensions?.stacktrace), expected, `DEBUG_ERRORS=${debug}`);
+        assert.equal(Array.isArray((res.errors?.[0]?.extensions as { stacktrace?: unknown } | undefined)?.stacktrace), expected, `DEBUG_ERRORS=${debug}`);
       } finally {
         await server.close();
       }

@@ -55,7 +55,7 @@ function base64(bytes: Uint8Array): string {
 }
 
 /** The sample as a GraphQL input literal, or as a variable when it is a file or tensors. */
-function inputOf(model: ServedModel, sample: Payload): { literal: string } | { variableType: string; value: unknown } {
+function inputOf(sample: Payload): { literal: string } | { variableType: string; value: unknown } {
   switch (sample.kind) {
     case 'features':
       return { literal: `{ features: [${[...sample.values].map((v) => Number(v.toPrecision(6))).join(', ')}] }` };
@@ -85,7 +85,7 @@ function describeSample(model: ServedModel): string {
 }
 
 function singleModelTab(model: ServedModel): ExampleTab {
-  const input = inputOf(model, model.sample);
+  const input = inputOf(model.sample);
   const name = operationName(model.name);
   const header = `# ${model.manifest.description.split(/(?<=\.)\s/)[0]}\n${describeSample(model)}\n`;
   const selection = selectionFor(model, '    ');
@@ -108,7 +108,7 @@ function batchTab(models: ServedModel[]): ExampleTab | undefined {
   const inputs =
     model.sample.kind === 'text'
       ? [model.sample.text, ...EVERYDAY_TEXTS].map((t) => `    { text: ${JSON.stringify(t)} }`)
-      : [`    ${(inputOf(model, model.sample) as { literal: string }).literal}`];
+      : [`    ${(inputOf(model.sample) as { literal: string }).literal}`];
   return {
     query:
       `# Many inputs in one request: they are merged into model batches (with other clients' inputs too),\n` +
@@ -127,7 +127,7 @@ function aliasesTab(models: ServedModel[]): ExampleTab | undefined {
   const fields = inline.map((model) => {
     // Text models all read the same message, so their answers can be compared side by side.
     const sample = model.sample.kind === 'text' && textModels[0]!.sample.kind === 'text' ? { kind: 'text' as const, text: textModels[0]!.sample.text } : model.sample;
-    const input = inputOf(model, sample) as { literal: string };
+    const input = inputOf(sample) as { literal: string };
     return `  ${aliasFor(model.name)}: predict(model: ${JSON.stringify(model.name)}, input: ${input.literal}) {\n    ... on Classification { label score }\n  }`;
   });
   return { query: `# Aliases ask several models in one request; each answer comes back under its alias.\nquery SeveralModels {\n${fields.join('\n')}\n}\n` };
