@@ -60,8 +60,10 @@ export class ModelBatcher {
   private queuedJobs = 0;
   private runningBatches = 0;
   private current: OpenBatch | null = null;
-  /** Duration and size of the most recent batches, for the wait estimate. */
+  /** Duration and size of the most recent batches, and their sums, for the wait estimate. */
   private readonly recent: Array<{ ms: number; size: number }> = [];
+  private recentMs = 0;
+  private recentSize = 0;
   private readonly loader: DataLoader<Job, null>;
 
   constructor(
@@ -99,14 +101,8 @@ export class ModelBatcher {
    * batch has been measured yet.
    */
   estimatedWaitMs(): number {
-    if (this.queuedJobs === 0 || this.recent.length === 0) return 0;
-    let ms = 0;
-    let size = 0;
-    for (const batch of this.recent) {
-      ms += batch.ms;
-      size += batch.size;
-    }
-    return (WAIT_HEADROOM * ((this.queuedJobs + this.policy.maxBatchSize) * (ms / size))) / this.policy.maxWorkers;
+    if (this.queuedJobs === 0 || this.recentSize === 0) return 0;
+    return (WAIT_HEADROOM * ((this.queuedJobs + this.policy.maxBatchSize) * (this.recentMs / this.recentSize))) / this.policy.maxWorkers;
   }
 
   /**
@@ -145,6 +141,18 @@ export class ModelBatcher {
       return joined;
     }
     return job.join(signal);
+  }
+
+  /** Keeps the last RECENT_BATCHES batches, with running sums: the estimate runs for every input. */
+  private remember(batch: { ms: number; size: number }): void {
+    this.recent.push(batch);
+    this.recentMs += batch.ms;
+    this.recentSize += batch.size;
+    if (this.recent.length > RECENT_BATCHES) {
+      const dropped = this.recent.shift()!;
+      this.recentMs -= dropped.ms;
+      this.recentSize -= dropped.size;
+    }
   }
 
   private open(dispatch: () => void): void {
@@ -197,8 +205,7 @@ export class ModelBatcher {
       const needs = live.some((job) => job.needs === 'probabilities') ? 'probabilities' : 'label';
       const { results, timings, fetched } = await this.pool.run(this.handle, live.map((job) => job.payload), needs);
       this.metrics.observeBatch(this.modelName, timings);
-      this.recent.push({ ms: performance.now() - dispatchedAt, size: live.length });
-      if (this.recent.length > RECENT_BATCHES) this.recent.shift();
+      this.remember({ ms: performance.now() - dispatchedAt, size: live.length });
       for (const output of fetched) this.metrics.outputsFetched.inc({ model: this.modelName, output });
       live.forEach((job, i) => {
         const result = results[i]!;

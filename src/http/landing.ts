@@ -6,13 +6,7 @@
  */
 import express, { type Router } from 'express';
 import type { ServedModel } from '../models/served-model.ts';
-import { PAGE_CSP, scriptJson } from './playground.ts';
-
-const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]!);
-}
+import { escapeHtml, PAGE_CSP, pageStart, scriptJson } from './html.ts';
 
 /** Handwriting models: their pre-processing expects one drawn glyph, so a canvas suits them. */
 function isDrawable(model: ServedModel): boolean {
@@ -48,14 +42,7 @@ function imageForm(model: ServedModel): string {
 
 function page(models: ServedModel[], links: { playground: boolean }): string {
   const imageModels = models.filter((m) => m.manifest.input.kind === 'IMAGE');
-  return `<!doctype html>
-<html lang="en">
-<head>
-  <meta charset="utf-8">
-  <meta name="viewport" content="width=device-width, initial-scale=1">
-  <link rel="icon" href="data:,">
-  <title>PredictQL</title>
-  <style>
+  return `${pageStart('PredictQL', `<style>
     body { font: 15px/1.5 system-ui, sans-serif; margin: 0 auto; max-width: 72rem; padding: 1.5rem; color: #1d232a; }
     h1 { margin-bottom: 0.2rem; } nav a { margin-right: 1.2rem; }
     table { border-collapse: collapse; width: 100%; margin: 1rem 0 2rem; }
@@ -69,9 +56,7 @@ function page(models: ServedModel[], links: { playground: boolean }): string {
     output { display: block; margin-top: 0.8rem; min-height: 3rem; white-space: pre-wrap; }
     output .label { font-size: 1.6rem; font-weight: 600; }
     output.error { color: #b3261e; }
-  </style>
-</head>
-<body>
+  </style>`)}
   <h1>PredictQL</h1>
   <p>A GraphQL API serving predictions from ONNX models: inputs are batched across requests, run on a
   pool of worker threads with ONNX Runtime, and repeated inputs are answered from a cache.</p>

@@ -8,12 +8,7 @@ import { dirname, join } from 'node:path';
 import express, { type Router } from 'express';
 import type { ServedModel } from '../models/served-model.ts';
 import { exampleTabs, type ExampleTab } from './examples.ts';
-
-/**
- * The pages only ever talk to this server: everything they load or send stays on this origin
- * (images drawn or uploaded are read as data: and blob: URLs).
- */
-export const PAGE_CSP = "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+import { PAGE_CSP, pageStart, scriptJson } from './html.ts';
 
 const require = createRequire(import.meta.url);
 const packageDir = (name: string) => dirname(require.resolve(`${name}/package.json`));
@@ -25,23 +20,8 @@ const ASSETS: Record<string, string> = {
   'graphiql.css': join(packageDir('graphiql'), 'dist/style.css'),
 };
 
-/** JSON inside an HTML <script>: `<` escaped so no string in it can close the element. */
-export function scriptJson(value: unknown): string {
-  return JSON.stringify(value).replace(/</g, '\\u003c');
-}
-
 function page(endpoint: string, tabs: ExampleTab[]): string {
-  return `<!doctype html>
-<html lang="en">
-<head>
-  <meta charset="utf-8">
-  <meta name="viewport" content="width=device-width, initial-scale=1">
-  <link rel="icon" href="data:,">
-  <title>PredictQL playground</title>
-  <link rel="stylesheet" href="/playground/graphiql.css">
-  <style>html, body, #graphiql { height: 100%; margin: 0; }</style>
-</head>
-<body>
+  return `${pageStart('PredictQL playground', '<link rel="stylesheet" href="/playground/graphiql.css">\n  <style>html, body, #graphiql { height: 100%; margin: 0; }</style>')}
   <div id="graphiql">Loading the playground...</div>
   <script id="examples" type="application/json">${scriptJson(tabs)}</script>
   <script src="/playground/react.js"></script>

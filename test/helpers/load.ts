@@ -18,10 +18,10 @@ export interface Outcome {
 }
 
 /** Sends one GraphQL POST; never throws: a network failure or a malformed answer is an outcome. */
-export async function send(url: string, body: unknown, timeoutMs: number): Promise<Outcome> {
+export async function send(url: string, body: unknown, timeoutMs: number, headers: Record<string, string> = {}): Promise<Outcome> {
   const started = performance.now();
   try {
-    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(timeoutMs) });
+    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body), signal: AbortSignal.timeout(timeoutMs) });
     const text = await res.text();
     let json: any;
     try {
