@@ -2,14 +2,13 @@
  * Starts a real PredictQL server for a test: in this process, on a free port, with its own
  * cache directory, queried over HTTP like any client would.
  */
-import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { createLogger } from '../../src/logger.ts';
 import { startServer, type RunningServer } from '../../src/server.ts';
+import { tempDir } from './temp.ts';
+
+export { freePort, tempDir } from './temp.ts';
 
 export interface GraphQLResponse<T = any> {
   status: number;
@@ -23,21 +22,6 @@ export interface TestServer extends RunningServer {
   get(path: string, headers?: Record<string, string>): Promise<Response>;
   /** The value of a Prometheus sample at /metrics, e.g. metric('predictql_batch_size_count', { model: 'iris' }). */
   metric(name: string, labels?: Record<string, string>): Promise<number>;
-}
-
-/** A port nothing listens on right now (it was free a moment ago): for a store that is down, or a Redis of our own. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
-  return port;
-}
-
-export function tempDir(prefix = 'predictql-test-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
 }
 
 export async function startTestServer(overrides: Record<string, string> = {}): Promise<TestServer> {
