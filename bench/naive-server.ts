@@ -9,7 +9,8 @@
  */
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
-import type { ModelHandle, PhaseTimings } from '../src/engine/tasks.ts';
+import type { PhaseTimings } from '../src/domain/types.ts';
+import type { ModelHandle } from '../src/engine/tasks.ts';
 import type { PredictionInput } from '../src/graphql/generated/resolvers-types.ts';
 import { resolvers } from '../src/graphql/resolvers.ts';
 import { modelHandle } from '../src/models/handle.ts';

@@ -3,7 +3,7 @@
  * in one process (as in tests) keep separate counts.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { PhaseTimings } from './engine/tasks.ts';
+import type { PhaseTimings } from './domain/types.ts';
 
 const SECONDS_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 

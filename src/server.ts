@@ -21,14 +21,14 @@ import type { Config } from './config.ts';
 import { Dispatcher } from './engine/dispatcher.ts';
 import { InferencePool } from './engine/pool.ts';
 import type { RequestContext } from './graphql/context.ts';
-import { cancelled } from './graphql/errors.ts';
+import { cancelled } from './domain/errors.ts';
 import { formatErrorWith } from './graphql/format-error.ts';
 import { ApolloArmor } from '@escape.tech/graphql-armor';
 import { costLimitPlugin } from './graphql/plugins/cost-limit.ts';
 import { errorLogPlugin } from './graphql/plugins/error-log.ts';
 import { graphqlErrorHandler } from './http/error-handler.ts';
 import { loadShedder } from './http/load-shedding.ts';
-import { httpStatusPlugin } from './graphql/plugins/http-status.ts';
+import { disposePlugin } from './graphql/plugins/dispose.ts';
 import { timingsPlugin } from './graphql/plugins/timings.ts';
 import { RequestTimings } from './observability/timings.ts';
 import { resolvers } from './graphql/resolvers.ts';
@@ -118,7 +118,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       // (graphql-armor's types come from Apollo's CommonJS declarations, ours from its ESM ones.)
       ...(armor.plugins as unknown as ApolloServerPlugin<RequestContext>[]),
       costLimitPlugin(registry, config.maxRequestCost, metrics),
-      httpStatusPlugin(),
+      disposePlugin(),
       timingsPlugin(metrics, logger),
       errorLogPlugin(logger),
     ],

@@ -13,17 +13,15 @@
  *   store is down.
  */
 import type { Logger } from 'pino';
-import type { ItemResult } from '../engine/tasks.ts';
+import type { CacheSource, ItemResult } from '../domain/types.ts';
 import type { Metrics } from '../metrics.ts';
 import { ByteLru } from './l1.ts';
 import { decodeEntry, encodeEntry } from './result-codec.ts';
 import type { CacheStore } from './stores.ts';
 
-export type CacheSource = 'L1' | 'STORE';
-
 export interface CacheHit {
   result: ItemResult;
-  source: CacheSource;
+  source: Exclude<CacheSource, 'NONE'>;
 }
 
 /** Where one input's answer lives: its key, and the full digest its entry must carry. */

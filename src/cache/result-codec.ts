@@ -9,7 +9,7 @@
  * The key holds only a prefix of the input's digest; the entry holds all of it, and a read
  * compares it, so two inputs whose key prefixes collide can never get each other's answer.
  */
-import type { ItemResult, NamedTensor } from '../engine/tasks.ts';
+import type { ItemResult, NamedTensor } from '../domain/types.ts';
 
 // 2: classifications carry their label index, and probabilities only when they were computed.
 const FORMAT_VERSION = 2;

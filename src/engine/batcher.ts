@@ -20,12 +20,13 @@
  * gone) are dropped before they run.
  */
 import DataLoader from 'dataloader';
-import { codeOf, inferenceFailed, itemFailed, overloaded, overloadedForDeadline, workerCrashed } from '../graphql/errors.ts';
+import { codeOf, inferenceFailed, itemFailed, overloaded, overloadedForDeadline, workerCrashed } from '../domain/errors.ts';
+import type { BatchPolicy, ClassificationNeeds, Payload } from '../domain/types.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Dispatcher } from './dispatcher.ts';
 import { Job, type ComputedItem } from './job.ts';
 import { WorkerCrashedError, type InferencePool } from './pool.ts';
-import type { ClassificationNeeds, ModelHandle, Payload } from './tasks.ts';
+import type { ModelHandle } from './tasks.ts';
 
 /** Batches the wait estimate averages over: enough to smooth noise, few enough to follow load. */
 const RECENT_BATCHES = 16;
@@ -37,15 +38,6 @@ const RECENT_BATCHES = 16;
  * rate (the rest of the excess was refused in 6 ms at the median).
  */
 const WAIT_HEADROOM = 1.5;
-
-export interface BatchPolicy {
-  maxBatchSize: number;
-  maxDelayMs: number;
-  /** Inputs that may wait for a batch; more are refused with OVERLOADED. */
-  maxQueue: number;
-  /** Batches of this model that may run at once, i.e. workers it may occupy. */
-  maxWorkers: number;
-}
 
 interface OpenBatch {
   dispatch: () => void;

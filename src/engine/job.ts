@@ -5,9 +5,8 @@
  * request has left is dropped before it runs.
  */
 import { performance } from 'node:perf_hooks';
-import { GraphQLError } from 'graphql';
-import { cancelled } from '../graphql/errors.ts';
-import type { ClassificationNeeds, ItemResult, Payload, PhaseTimings } from './tasks.ts';
+import { cancelled, CodedError } from '../domain/errors.ts';
+import type { ClassificationNeeds, ItemResult, Payload, PhaseTimings } from '../domain/types.ts';
 
 export interface ComputedItem {
   result: ItemResult;
@@ -80,6 +79,7 @@ export class Job {
   }
 }
 
+/** Why a request left: the domain error it was aborted with (its deadline), or CANCELLED (the client went away). */
 export function abortReason(signal: AbortSignal): unknown {
-  return signal.reason instanceof GraphQLError ? signal.reason : cancelled();
+  return signal.reason instanceof CodedError ? signal.reason : cancelled();
 }

@@ -8,13 +8,12 @@
  */
 import { EventEmitter } from 'node:events';
 import { Piscina } from 'piscina';
+import type { ClassificationNeeds, Payload } from '../domain/types.ts';
 import {
   transferablesOf,
-  type ClassificationNeeds,
   type LoadResult,
   type LoadTask,
   type ModelHandle,
-  type Payload,
   type RunResult,
   type RunTask,
   type UnloadTask,

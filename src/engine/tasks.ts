@@ -3,6 +3,7 @@
  * Piscina's transfer list, so a batch's bytes are moved between threads, never copied or turned
  * into JSON.
  */
+import type { ClassificationNeeds, ItemFailure, ItemResult, Payload, PhaseTimings } from '../domain/types.ts';
 
 /** Which worker-side pipeline (pre-processing, session.run, post-processing) serves a model. */
 export type PipelineName = 'tabular' | 'text' | 'mnist' | 'symbols' | 'ocr' | 'vad' | 'tensor';
@@ -19,46 +20,6 @@ export interface ModelHandle {
   outputs: Record<string, string>;
   /** Pipeline settings from the manifest (sizes, limits, label files). */
   options: Record<string, unknown>;
-}
-
-/** One input of a batch, as checked by the main thread. */
-export type Payload =
-  | { kind: 'features'; values: Float32Array }
-  | { kind: 'text'; text: string }
-  | { kind: 'bytes'; bytes: Uint8Array }
-  | { kind: 'tensors'; tensors: NamedTensor[] };
-
-export interface NamedTensor {
-  name: string;
-  dims: number[];
-  data: Float32Array;
-}
-
-/**
- * What a classifier's answer must hold: only the winning label (a query selecting `label`
- * alone), or every class's probability (`score`, `classes`, `probabilities`).
- */
-export type ClassificationNeeds = 'label' | 'probabilities';
-
-/** One input's answer, in the form the cache stores and every GraphQL field is derived from. */
-export type ItemResult =
-  | { kind: 'classification'; labelIndex: number; probabilities?: Float32Array }
-  | { kind: 'textRecognition'; text: string; confidence: number }
-  | { kind: 'speechDetection'; segments: Float32Array; speechRatio: number; durationSeconds: number }
-  | { kind: 'tensor'; outputs: NamedTensor[] };
-
-/** A failure of one input only (its image does not decode, say); the rest of the batch is fine. */
-export interface ItemFailure {
-  kind: 'failure';
-  code: string;
-  message: string;
-}
-
-/** Milliseconds a batch spent in each phase inside the worker. */
-export interface PhaseTimings {
-  preprocessMs: number;
-  inferenceMs: number;
-  postprocessMs: number;
 }
 
 export interface WorkerOptions {

@@ -8,13 +8,13 @@ import { threadId } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 import { workerData } from 'piscina';
 import { pipelineFor } from '../pipelines/index.ts';
+import type { PhaseTimings } from '../domain/types.ts';
 import { withTransfer } from './transfer.ts';
 import {
   resultTransferables,
   type LoadResult,
   type LoadTask,
   type ModelHandle,
-  type PhaseTimings,
   type RunResult,
   type RunTask,
   type UnloadTask,

@@ -1,93 +1,45 @@
 /**
- * The error codes clients can rely on, in `extensions.code`. Every error a resolver raises is
- * built here, so each code has one meaning and its messages one style: what was wrong, and what
- * is allowed instead. The README lists them.
+ * The GraphQL form of the errors clients can rely on (src/domain/errors.ts lists them): the one
+ * place where an error raised below GraphQL becomes a GraphQLError, with its code and details in
+ * `extensions` and, where its code's HTTP status applies, `extensions.http`, from which Apollo
+ * sets the response's status and headers.
  */
 import { GraphQLError } from 'graphql';
+import { CodedError, ERROR_CODES, type ErrorCode } from '../domain/errors.ts';
 
-export const ErrorCode = {
-  /** The input cannot be used by the model: wrong kind, shape, size or values. */
-  BAD_USER_INPUT: 'BAD_USER_INPUT',
-  /** No model (or no version of it) has the requested name. */
-  MODEL_NOT_FOUND: 'MODEL_NOT_FOUND',
-  /** The model could not be loaded (its file is broken, say); fixed by replacing its folder. */
-  MODEL_LOAD_FAILED: 'MODEL_LOAD_FAILED',
-  /** The model's queue is full: retry after the Retry-After header's seconds (HTTP 503). */
-  OVERLOADED: 'OVERLOADED',
-  /** The request's deadline passed before its prediction could be computed. */
-  DEADLINE_EXCEEDED: 'DEADLINE_EXCEEDED',
-  /** The client went away; its queued work was dropped (seen only in logs and metrics). */
-  CANCELLED: 'CANCELLED',
-  /** The worker running the batch died; the pool replaced it, and a retry will run. */
-  WORKER_CRASHED: 'WORKER_CRASHED',
-  /** ONNX Runtime failed on a valid input. */
-  INFERENCE_FAILED: 'INFERENCE_FAILED',
-  /** An admin operation without the right `Authorization: Bearer <ADMIN_TOKEN>` header. */
-  UNAUTHENTICATED: 'UNAUTHENTICATED',
-  /** reloadModels found a manifest it cannot use; the models served before keep serving. */
-  INVALID_MODEL_REPOSITORY: 'INVALID_MODEL_REPOSITORY',
-} as const;
-
-export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
-
-function error(code: ErrorCode, message: string, extensions: Record<string, unknown> = {}): GraphQLError {
-  return new GraphQLError(message, { extensions: { code, ...extensions } });
+interface HttpHead {
+  status: number;
+  headers?: Map<string, string>;
 }
 
-export function codeOf(e: unknown): string {
-  const code = (e as { extensions?: { code?: unknown } } | undefined)?.extensions?.code;
-  return typeof code === 'string' ? code : 'INTERNAL_SERVER_ERROR';
+/**
+ * A GraphQL error with a public code. `refusesRequest`: it stops the request before execution, so
+ * its code's HTTP status is the response's.
+ */
+export function graphQLError(code: ErrorCode, message: string, extensions: Record<string, unknown> = {}, refusesRequest = false): GraphQLError {
+  const status = ERROR_CODES[code].status;
+  const http: HttpHead | undefined = refusesRequest && status !== null ? { status } : undefined;
+  return new GraphQLError(message, { extensions: http ? { code, ...extensions, http } : { code, ...extensions } });
 }
 
-export function badUserInput(message: string): GraphQLError {
-  return error(ErrorCode.BAD_USER_INPUT, message);
+/**
+ * The GraphQL error a client sees for a domain error raised while a field resolves: code and
+ * details in `extensions`. Such an error leaves the response at HTTP 200 with the other fields'
+ * answers, except for codes whose status applies from fields (OVERLOADED: 503 with Retry-After).
+ * Anything that is not a domain error is returned as it is: Apollo reports it as an internal
+ * error (masked by format-error.ts).
+ */
+export function toGraphQLError(error: unknown): unknown {
+  if (!(error instanceof CodedError)) return error;
+  const spec = ERROR_CODES[error.code];
+  const extensions: Record<string, unknown> = { code: error.code, ...error.details };
+  if ('statusFromFields' in spec && spec.status !== null) {
+    extensions.http = { status: spec.status, headers: new Map([['retry-after', String(error.details.retryAfterSeconds ?? 1)]]) } satisfies HttpHead;
+  }
+  return new GraphQLError(error.message, { extensions, originalError: error });
 }
 
-export function modelNotFound(what: string, choices: string): GraphQLError {
-  return error(ErrorCode.MODEL_NOT_FOUND, `${what}; ${choices}`);
-}
-
-export function modelLoadFailed(model: string, detail: string): GraphQLError {
-  return error(ErrorCode.MODEL_LOAD_FAILED, `model "${model}" could not be loaded: ${detail}`);
-}
-
-export function overloaded(model: string, maxQueue: number, retryAfterSeconds: number): GraphQLError {
-  return error(ErrorCode.OVERLOADED, `model "${model}" has ${maxQueue} inputs queued, its limit; retry in ${retryAfterSeconds} s`, { retryAfterSeconds });
-}
-
-export function overloadedForDeadline(model: string, queued: number, waitMs: number, leftMs: number): GraphQLError {
-  const retryAfterSeconds = Math.max(1, Math.ceil(waitMs / 1000));
-  return error(
-    ErrorCode.OVERLOADED,
-    `model "${model}" has ${queued} inputs queued, about ${Math.round(waitMs)} ms of work, more than the ${Math.max(0, Math.round(leftMs))} ms left of this request's deadline; retry in ${retryAfterSeconds} s or with a longer options.deadlineMs`,
-    { retryAfterSeconds },
-  );
-}
-
-export function deadlineExceeded(deadlineMs: number): GraphQLError {
-  return error(ErrorCode.DEADLINE_EXCEEDED, `the prediction did not finish within its deadline of ${deadlineMs} ms (queue time included); raise options.deadlineMs or retry later`);
-}
-
-export function cancelled(): GraphQLError {
-  return error(ErrorCode.CANCELLED, 'the client closed the request before its prediction ran');
-}
-
-export function workerCrashed(model: string, detail: string): GraphQLError {
-  return error(ErrorCode.WORKER_CRASHED, `model "${model}": ${detail}; the worker was replaced, retry the request`);
-}
-
-export function inferenceFailed(model: string, detail: string): GraphQLError {
-  return error(ErrorCode.INFERENCE_FAILED, `model "${model}" failed to run: ${detail}`);
-}
-
-export function unauthenticated(operation: string): GraphQLError {
-  return error(ErrorCode.UNAUTHENTICATED, `${operation} needs the header "Authorization: Bearer <ADMIN_TOKEN>" with the server's admin token (set ADMIN_TOKEN to enable admin operations)`);
-}
-
-export function invalidModelRepository(detail: string): GraphQLError {
-  return error(ErrorCode.INVALID_MODEL_REPOSITORY, `the model repository was not reloaded, the models served before keep serving: ${detail}`);
-}
-
-export function itemFailed(code: string, message: string): GraphQLError {
-  return new GraphQLError(message, { extensions: { code } });
+/** For a resolver's promise: `.catch(rethrowForGraphQL)`. */
+export function rethrowForGraphQL(error: unknown): never {
+  throw toGraphQLError(error);
 }

@@ -2,11 +2,12 @@
  * Float arrays on the wire: JSON numbers by default, or base64 of little-endian float32 when a
  * client asks for `encoding: BASE64_F32`. Base64 float32 is about a third the size of JSON text
  * for model outputs (8 bytes of text per value shrink to 5.3) and decodes exactly, with no
- * rounding through decimal text.
+ * rounding through decimal text. (Tensor inputs' `dataBase64` is decoded by
+ * src/processing/base64.ts, with the other input checks.)
  */
 import { GraphQLScalarType, Kind } from 'graphql';
-import { badUserInput } from './errors.ts';
 
+/** How float arrays in a response are written (GraphQL `FloatEncoding`). */
 export type FloatEncoding = 'JSON' | 'BASE64_F32';
 
 const LITTLE_ENDIAN = new Uint8Array(Float32Array.of(1).buffer)[3] === 0x3f;
@@ -17,18 +18,6 @@ export function encodeFloats(values: Float32Array, encoding: FloatEncoding | nul
   const bytes = Buffer.alloc(values.byteLength);
   values.forEach((v, i) => bytes.writeFloatLE(v, i * 4));
   return bytes.toString('base64');
-}
-
-/** Decodes base64 little-endian float32 (a tensor input's `dataBase64`). */
-export function decodeFloats(base64: string, where: string): Float32Array {
-  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(base64) || base64.length % 4 !== 0) {
-    throw badUserInput(`${where} is not valid base64 (A-Z, a-z, 0-9, "+", "/", "=" padding; length a multiple of 4)`);
-  }
-  const bytes = Buffer.from(base64, 'base64');
-  if (bytes.length % 4 !== 0) throw badUserInput(`${where} decodes to ${bytes.length} bytes; float32 values take 4 bytes each`);
-  const values = new Float32Array(bytes.length / 4);
-  for (let i = 0; i < values.length; i++) values[i] = bytes.readFloatLE(i * 4);
-  return values;
 }
 
 export const FloatData = new GraphQLScalarType({

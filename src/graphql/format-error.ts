@@ -13,10 +13,11 @@
  */
 import { ApolloServerErrorCode } from '@apollo/server/errors';
 import type { GraphQLFormattedError } from 'graphql';
+import { isClientFault, isUnexpected, type ErrorCode } from '../domain/errors.ts';
 
 const BAD_LITERAL = /^(Float|Int|String|Boolean|ID) cannot represent|^Expected value of type|^Field "[^"]+" of required type/;
 
-export const QUERY_LIMIT_EXCEEDED = 'QUERY_LIMIT_EXCEEDED';
+const QUERY_LIMIT_EXCEEDED: ErrorCode = 'QUERY_LIMIT_EXCEEDED';
 
 /** graphql-armor's messages (with exposeLimits), graphql-js's token limit, and the setting behind each. */
 const ARMOR_LIMITS: Array<{ pattern: RegExp; setting: string; what: string }> = [
@@ -34,9 +35,6 @@ export function armorLimitOf(message: string): { setting: string; limit: number;
   return undefined;
 }
 
-/** Codes Apollo and graphql-js give to errors that describe the request, not the server. */
-const CLIENT_CODES = new Set<string>(Object.values(ApolloServerErrorCode).filter((c) => c !== ApolloServerErrorCode.INTERNAL_SERVER_ERROR));
-
 export function formatErrorWith(options: { debugErrors: boolean }) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const code = formatted.extensions?.code;
@@ -53,24 +51,20 @@ export function formatErrorWith(options: { debugErrors: boolean }) {
         };
       }
     }
-    if ((code === undefined || code === ApolloServerErrorCode.INTERNAL_SERVER_ERROR) && httpStatusOf(error) >= 400 && httpStatusOf(error) < 500) {
+    if ((code === undefined || code === ApolloServerErrorCode.INTERNAL_SERVER_ERROR) && isClientFault(code, httpStatusOf(error))) {
       // Apollo raises some request errors (an unsupported persisted-query version, a hash that
       // does not match its query) with a 400 status but no code: they are the client's.
       return { ...formatted, extensions: { code: ApolloServerErrorCode.BAD_REQUEST } };
     }
-    if ((code === undefined || code === ApolloServerErrorCode.INTERNAL_SERVER_ERROR) && !options.debugErrors && !isClientError(error)) {
+    if (isUnexpected(code, httpStatusOf(error)) && !options.debugErrors) {
       return { message: 'internal server error; the server log has the details', locations: formatted.locations, path: formatted.path, extensions: { code: ApolloServerErrorCode.INTERNAL_SERVER_ERROR } };
     }
     return formatted;
   };
 }
 
-function httpStatusOf(error: unknown): number {
-  const status = (error as { extensions?: { http?: { status?: unknown } } })?.extensions?.http?.status;
-  return typeof status === 'number' ? status : 0;
-}
-
-function isClientError(error: unknown): boolean {
-  const code = (error as { extensions?: { code?: unknown } })?.extensions?.code;
-  return typeof code === 'string' && CLIENT_CODES.has(code);
+/** The HTTP status an error asks for (Apollo's `extensions.http`), if any. */
+export function httpStatusOf(error: unknown): number | undefined {
+  const status = (error as { extensions?: { http?: { status?: unknown } } } | undefined)?.extensions?.http?.status;
+  return typeof status === 'number' ? status : undefined;
 }

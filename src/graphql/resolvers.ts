@@ -1,10 +1,12 @@
 /**
  * Resolvers, typed by the code generated from schema/. They stay thin: lookups go to the
  * registry, predictions to the request's RequestPredictions, and derived fields are computed
- * from the model's answer only when a query selects them.
+ * from the model's answer only when a query selects them. Errors raised below (domain errors)
+ * become GraphQL errors here, through toGraphQLError, in the resolvers that call down.
  */
-import { badUserInput, invalidModelRepository, unauthenticated } from './errors.ts';
+import { badUserInput, invalidModelRepository, unauthenticated } from '../domain/errors.ts';
 import { ManifestError } from '../models/manifest.ts';
+import { rethrowForGraphQL, toGraphQLError } from './errors.ts';
 import type { Resolvers } from './generated/resolvers-types.ts';
 import { describeInput } from '../predict/input.ts';
 import { probabilitiesOf, rankClasses, TYPE_OF_KIND } from '../predict/prediction.ts';
@@ -15,25 +17,29 @@ export const resolvers: Resolvers = {
   Query: {
     models: (_parent, _args, { registry }) => registry.list(),
     model: (_parent, { name, version }, { registry }) => registry.find(name, version) ?? null,
-    predict: (_parent, { model, version, input, options }, { predictions }, info) => predictions.predict(model, version, input, options, classificationNeeds(info)),
+    predict: (_parent, { model, version, input, options }, { predictions }, info) =>
+      predictions.predict(model, version, input, options, classificationNeeds(info)).catch(rethrowForGraphQL),
     predictMany: (_parent, { model, version, inputs, options }, { predictions }, info) =>
-      predictions.predictMany(model, version, inputs, options, classificationNeeds(info)),
+      predictions.predictMany(model, version, inputs, options, classificationNeeds(info)).catch(rethrowForGraphQL),
   },
   Mutation: {
     reloadModels: async (_parent, _args, { isAdmin, lifecycle, registry }) => {
-      if (!isAdmin) throw unauthenticated('reloadModels');
+      if (!isAdmin) throw toGraphQLError(unauthenticated('reloadModels'));
       try {
         return await lifecycle.reload(registry);
       } catch (e) {
         // A broken manifest is the operator's to fix: say which file and why (admins only see this).
-        if (e instanceof ManifestError) throw invalidModelRepository(e.message);
-        throw e;
+        throw toGraphQLError(e instanceof ManifestError ? invalidModelRepository(e.message) : e);
       }
     },
     clearCache: async (_parent, { model }, { isAdmin, cache, registry }) => {
-      if (!isAdmin) throw unauthenticated('clearCache');
-      if (model) registry.get(model);
-      return { removed: await cache.clear(model ?? undefined) };
+      if (!isAdmin) throw toGraphQLError(unauthenticated('clearCache'));
+      try {
+        if (model) registry.get(model);
+        return { removed: await cache.clear(model ?? undefined) };
+      } catch (e) {
+        throw toGraphQLError(e);
+      }
     },
   },
   Model: {
@@ -63,7 +69,7 @@ export const resolvers: Resolvers = {
     score: ({ item }) => probabilitiesOf(item)[item.labelIndex]!,
     classes: ({ model, item }, { top }) => {
       if (top !== undefined && top !== null && top < 1) {
-        throw badUserInput(`classes(top: ${top}): top must be at least 1 (the model has ${model.labels.length} labels)`);
+        throw toGraphQLError(badUserInput(`classes(top: ${top}): top must be at least 1 (the model has ${model.labels.length} labels)`));
       }
       return rankClasses(model.labels, probabilitiesOf(item), top ?? undefined);
     },
@@ -82,7 +88,7 @@ export const resolvers: Resolvers = {
     outputs: ({ item }, { names }) => {
       if (!names) return item.outputs;
       const unknown = names.filter((n) => !item.outputs.some((t) => t.name === n));
-      if (unknown.length > 0) throw badUserInput(`outputs(names:): no output named ${unknown.join(', ')}; the outputs are ${item.outputs.map((t) => t.name).join(', ')}`);
+      if (unknown.length > 0) throw toGraphQLError(badUserInput(`outputs(names:): no output named ${unknown.join(', ')}; the outputs are ${item.outputs.map((t) => t.name).join(', ')}`));
       return item.outputs.filter((t) => names.includes(t.name));
     },
   },

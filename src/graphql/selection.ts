@@ -3,7 +3,7 @@
  * the selected fields need (a query for `label` alone fetches no probabilities).
  */
 import { Kind, type FieldNode, type GraphQLResolveInfo, type SelectionSetNode } from 'graphql';
-import type { ClassificationNeeds } from '../engine/tasks.ts';
+import type { ClassificationNeeds } from '../domain/types.ts';
 
 /** The names of the fields selected on this field's value, through inline fragments and spreads. */
 export function selectedFieldNames(info: GraphQLResolveInfo): Set<string> {

@@ -6,6 +6,7 @@
  */
 import type { ErrorRequestHandler } from 'express';
 import type { Logger } from 'pino';
+import { ERROR_CODES } from '../domain/errors.ts';
 import type { Metrics } from '../metrics.ts';
 
 interface BodyParserError extends Error {
@@ -19,13 +20,13 @@ interface BodyParserError extends Error {
 function describe(error: BodyParserError, maxBodyBytes: number): { status: number; code: string; message: string } | undefined {
   switch (error.type) {
     case 'entity.too.large':
-      return { status: 413, code: 'PAYLOAD_TOO_LARGE', message: `the request body is larger than the limit of ${maxBodyBytes} bytes (MAX_BODY_BYTES); send fewer inputs per request` };
+      return { status: ERROR_CODES.PAYLOAD_TOO_LARGE.status, code: 'PAYLOAD_TOO_LARGE', message: `the request body is larger than the limit of ${maxBodyBytes} bytes (MAX_BODY_BYTES); send fewer inputs per request` };
     case 'entity.parse.failed':
-      return { status: 400, code: 'BAD_REQUEST', message: 'the request body is not valid JSON; send {"query": "...", "variables": {...}} with content-type application/json' };
+      return { status: ERROR_CODES.BAD_REQUEST.status, code: 'BAD_REQUEST', message: 'the request body is not valid JSON; send {"query": "...", "variables": {...}} with content-type application/json' };
     case 'charset.unsupported':
-      return { status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', message: `the charset "${error.charset}" is not supported; send UTF-8 JSON` };
+      return { status: ERROR_CODES.UNSUPPORTED_MEDIA_TYPE.status, code: 'UNSUPPORTED_MEDIA_TYPE', message: `the charset "${error.charset}" is not supported; send UTF-8 JSON` };
     case 'encoding.unsupported':
-      return { status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', message: `the content encoding "${error.encoding}" is not supported; send the body uncompressed, or gzip, deflate or br` };
+      return { status: ERROR_CODES.UNSUPPORTED_MEDIA_TYPE.status, code: 'UNSUPPORTED_MEDIA_TYPE', message: `the content encoding "${error.encoding}" is not supported; send the body uncompressed, or gzip, deflate or br` };
     case undefined:
       // zlib failing on a body whose content-encoding does not match it (body-parser marks the
       // errors a client caused with `expose` and a 4xx status).
@@ -35,7 +36,7 @@ function describe(error: BodyParserError, maxBodyBytes: number): { status: numbe
       return undefined;
     case 'request.size.invalid':
     case 'request.aborted':
-      return { status: 400, code: 'BAD_REQUEST', message: 'the request body ended before its declared length' };
+      return { status: ERROR_CODES.BAD_REQUEST.status, code: 'BAD_REQUEST', message: 'the request body ended before its declared length' };
   }
   return undefined;
 }
@@ -46,11 +47,11 @@ export function graphqlErrorHandler(options: { maxBodyBytes: number; debugErrors
     const known = describe(error, options.maxBodyBytes);
     if (known?.code === 'PAYLOAD_TOO_LARGE') metrics.queriesRefused.inc({ limit: 'MAX_BODY_BYTES' });
     if (!known) logger.error({ err: error, requestId: res.locals.requestId }, 'request failed before GraphQL');
-    const { status, code, message } = known ?? { status: 500, code: 'INTERNAL_SERVER_ERROR', message: `internal server error (request ${String(res.locals.requestId ?? '')}); the server log has the details` };
+    const { status, code, message } = known ?? { status: ERROR_CODES.INTERNAL_SERVER_ERROR.status, code: 'INTERNAL_SERVER_ERROR', message: `internal server error (request ${String(res.locals.requestId ?? '')}); the server log has the details` };
     const extensions: Record<string, unknown> = { code };
     if (options.debugErrors && !known) extensions.stacktrace = String(error.stack ?? error).split('\n');
     // The connection may hold an unread body (a too-large one): close it rather than read it all.
-    if (status === 413) res.setHeader('connection', 'close');
+    if (code === 'PAYLOAD_TOO_LARGE') res.setHeader('connection', 'close');
     res.status(status).json({ errors: [{ message, extensions }] });
   };
 }

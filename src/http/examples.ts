@@ -4,7 +4,7 @@
  * clip), a batched `predictMany`, a query with aliases across models, and one that asks for the
  * per-phase timings header. The playground opens with them as tabs; the `/` page links to them.
  */
-import type { Payload } from '../engine/tasks.ts';
+import type { Payload } from '../domain/types.ts';
 import type { ServedModel } from '../models/served-model.ts';
 
 /** One GraphiQL tab (GraphiQL names it after the operation). */

@@ -8,6 +8,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { RequestHandler } from 'express';
+import { ERROR_CODES } from '../domain/errors.ts';
 import type { Metrics } from '../metrics.ts';
 
 /** How often the delay is measured. */
@@ -35,7 +36,7 @@ export function loadShedder(maxDelayMs: number, metrics: Metrics): LoadShedder {
     if (behindMs <= maxDelayMs) return next();
     metrics.shed.inc();
     res.setHeader('retry-after', '1');
-    res.status(503).json({
+    res.status(ERROR_CODES.OVERLOADED.status).json({
       errors: [
         {
           message: `the server is overloaded: its event loop is ${Math.round(behindMs)} ms behind, over MAX_EVENT_LOOP_DELAY_MS (${maxDelayMs} ms); retry in 1 s`,

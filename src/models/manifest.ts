@@ -4,7 +4,7 @@
  * manifest is refused with a message naming the file and the field, never found out by a
  * request. README.md ("Add your own model") documents every field.
  */
-import type { InputKind, ModelTask } from '../graphql/generated/resolvers-types.ts';
+import type { InputKind, LoadingPolicy, ModelTask, TensorSpec } from '../domain/types.ts';
 
 /** A file shipped inside an npm package, resolved through the package, never downloaded. */
 export interface PackageFile {
@@ -17,13 +17,6 @@ export type FileRef = { file: string } | PackageFile;
 
 export type ImagePreprocess = 'mnist' | 'symbols' | 'text-line';
 export type AudioPreprocess = 'silero-vad';
-export type LoadingPolicy = 'STARTUP' | 'FIRST_USE';
-
-export interface TensorSpec {
-  name: string;
-  /** Dimensions; a string names a free dimension (the batch, usually). */
-  shape: Array<number | string>;
-}
 
 export type InputSpec =
   | { kind: 'FEATURES'; tensor: string; features: string[] }

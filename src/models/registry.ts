@@ -4,7 +4,7 @@
  * makes sure a version is loaded before it is used, loading it once however many requests ask
  * at the same time.
  */
-import { modelNotFound, modelLoadFailed } from '../graphql/errors.ts';
+import { modelLoadFailed, modelNotFound } from '../domain/errors.ts';
 import type { ServedModel } from './served-model.ts';
 
 export class ModelRegistry {

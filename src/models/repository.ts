@@ -15,7 +15,7 @@ import { existsSync } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
-import type { Payload } from '../engine/tasks.ts';
+import type { Payload } from '../domain/types.ts';
 import { ManifestError, parseManifest, type FileRef, type Manifest } from './manifest.ts';
 import type { ServedModel } from './served-model.ts';
 

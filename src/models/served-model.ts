@@ -2,10 +2,8 @@
  * A model version as the server holds it: its manifest with every file reference resolved, the
  * version derived from the ONNX file's bytes, and its load state.
  */
-import type { Payload } from '../engine/tasks.ts';
+import type { ModelState, Payload } from '../domain/types.ts';
 import type { Manifest } from './manifest.ts';
-
-export type ModelState = 'NOT_LOADED' | 'LOADING' | 'READY' | 'FAILED';
 
 export interface ModelStatus {
   state: ModelState;

@@ -5,7 +5,7 @@
  * (header `x-predictql-timings: 1`).
  */
 import { performance } from 'node:perf_hooks';
-import type { PhaseTimings } from '../engine/tasks.ts';
+import type { PhaseTimings } from '../domain/types.ts';
 
 export const PHASES = [
   'httpBodyParse',

@@ -2,7 +2,7 @@
  * Per-input pre-processing for pipelines whose inputs can fail one by one (an image that does not
  * decode, say): the failure becomes that input's answer and the rest of the batch still runs.
  */
-import type { ItemFailure, ItemResult, Payload } from '../engine/tasks.ts';
+import type { ItemFailure, ItemResult, Payload } from '../domain/types.ts';
 import { InputError } from '../processing/errors.ts';
 import { failure } from './pipeline.ts';
 

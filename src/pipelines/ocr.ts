@@ -10,7 +10,7 @@ import { decodeImage } from '../processing/image.ts';
 import { ctcGreedyDecode, groupOcrLines, loadOcrKeys, prepareOcrBatch, type OcrBatchOptions } from '../processing/ocr.ts';
 import { bytesOf, mergeResults, prepareEach } from './items.ts';
 import { outputName, runSession, timed, type Pipeline } from './pipeline.ts';
-import type { ItemResult } from '../engine/tasks.ts';
+import type { ItemResult } from '../domain/types.ts';
 
 const OPTIONS: OcrBatchOptions = { height: 48, maxWidth: 3200 };
 /** A line longer than this is squeezed anyway; decoding bigger images wastes time. */

@@ -5,7 +5,8 @@
  * decoding CTC output never take time from the main thread's event loop.
  */
 import type * as ort from 'onnxruntime-node';
-import type { ClassificationNeeds, ItemFailure, ItemResult, ModelHandle, Payload, PhaseTimings } from '../engine/tasks.ts';
+import type { ClassificationNeeds, ItemFailure, ItemResult, Payload, PhaseTimings } from '../domain/types.ts';
+import type { ModelHandle } from '../engine/tasks.ts';
 
 /** What a pipeline gets besides the session and the inputs. */
 export interface RunContext {

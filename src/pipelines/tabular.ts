@@ -4,7 +4,7 @@
  * output is fetched; otherwise the probabilities, from which the label is derived.
  */
 import * as ort from 'onnxruntime-node';
-import type { Payload } from '../engine/tasks.ts';
+import type { Payload } from '../domain/types.ts';
 import { clampProbabilities, classificationsOf, floatOutput, outputName, runSession, timed, type Pipeline } from './pipeline.ts';
 
 export const tabular: Pipeline = {

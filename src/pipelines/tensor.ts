@@ -6,8 +6,7 @@
  * run input by input.
  */
 import * as ort from 'onnxruntime-node';
-import type { ItemResult, NamedTensor, Payload } from '../engine/tasks.ts';
-import type { TensorSpec } from '../models/manifest.ts';
+import type { ItemResult, NamedTensor, Payload, TensorSpec } from '../domain/types.ts';
 import { timed, type Pipeline } from './pipeline.ts';
 
 function tensorsOf(payload: Payload): NamedTensor[] {

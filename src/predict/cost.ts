@@ -5,7 +5,7 @@
  * weigh what they cost and a thousand iris rows do not. The total is checked against
  * MAX_REQUEST_COST by the cost-limit plugin.
  */
-import type { InputKind } from '../graphql/generated/resolvers-types.ts';
+import type { InputKind } from '../domain/types.ts';
 import type { ServedModel } from '../models/served-model.ts';
 
 /** Cost of one input of unit size when the manifest sets none. */

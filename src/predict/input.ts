@@ -8,15 +8,13 @@
  * refused before any work is queued; decoding pixels and samples happens in the worker.
  */
 import { createHash } from 'node:crypto';
-import type { NamedTensor, Payload } from '../engine/tasks.ts';
-import { badUserInput } from '../graphql/errors.ts';
-import { decodeFloats } from '../graphql/float-data.ts';
-import type { InputKind, PredictionInput } from '../graphql/generated/resolvers-types.ts';
-import type { InputSpec, TensorSpec } from '../models/manifest.ts';
+import { badUserInput } from '../domain/errors.ts';
+import type { ClientInput, ClientTensor, InputKind, NamedTensor, Payload, TensorSpec } from '../domain/types.ts';
+import type { InputSpec } from '../models/manifest.ts';
 import type { ServedModel } from '../models/served-model.ts';
+import { decodeBase64, decodeFloat32Base64 } from '../processing/base64.ts';
 import { InputError } from '../processing/errors.ts';
 import { checkImageHeader, checkWavHeader } from '../processing/headers.ts';
-import { decodeBase64 } from '../processing/image.ts';
 
 export interface EncodedInput {
   payload: Payload;
@@ -24,7 +22,7 @@ export interface EncodedInput {
   digest: string;
 }
 
-const FIELD_OF_KIND: Record<InputKind, keyof PredictionInput> = {
+const FIELD_OF_KIND: Record<InputKind, keyof ClientInput> = {
   FEATURES: 'features',
   TEXT: 'text',
   IMAGE: 'image',
@@ -57,7 +55,7 @@ export function describeInput(model: ServedModel): string {
   }
 }
 
-export function encodeInput(model: ServedModel, input: PredictionInput, where = 'input'): EncodedInput {
+export function encodeInput(model: ServedModel, input: ClientInput, where = 'input'): EncodedInput {
   const set = Object.values(FIELD_OF_KIND).filter((field) => input[field] !== undefined && input[field] !== null);
   const spec = model.manifest.input;
   const expected = FIELD_OF_KIND[spec.kind];
@@ -133,7 +131,7 @@ function encodeBytes(kind: string, bytes: Uint8Array): EncodedInput {
 function encodeTensors(
   specs: readonly TensorSpec[],
   maxElements: number,
-  tensors: ReadonlyArray<{ name: string; dims: readonly number[]; data?: readonly number[] | null; dataBase64?: string | null }>,
+  tensors: readonly ClientTensor[],
   where: string,
 ): EncodedInput {
   const expected = specs.map((s) => `${s.name} [${s.shape.join(', ')}]`).join(', ');
@@ -169,7 +167,7 @@ function encodeTensors(
     if (hasBase64 && tensor.dataBase64!.length > 4 * Math.ceil((size * 4) / 3)) {
       throw badUserInput(`${at}.dataBase64 is longer than ${size} float32 values need`);
     }
-    const values = hasData ? tensor.data! : Array.from(decodeFloats(tensor.dataBase64!, `${at}.dataBase64`));
+    const values = hasData ? tensor.data! : Array.from(decodeFloat32Base64(tensor.dataBase64!, `${at}.dataBase64`));
     if (values.length !== size) throw badUserInput(`${at}.${hasData ? 'data' : 'dataBase64'} has ${values.length} values; dims [${tensor.dims.join(', ')}] need ${size}`);
     return { name: spec.name, dims: [...tensor.dims], data: checkFloats(values, `${at}.${hasData ? 'data' : 'dataBase64'}`, () => '') };
   });

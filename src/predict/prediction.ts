@@ -3,14 +3,14 @@
  * the worker (or the cache) gave it. Fields such as `label` or `classes` are derived on demand,
  * so a query pays only for the fields it selects.
  */
-import type { ItemResult } from '../engine/tasks.ts';
+import type { CacheSource, ItemResult } from '../domain/types.ts';
 import type { ServedModel } from '../models/served-model.ts';
 
 export interface PredictionResult {
   model: ServedModel;
   cached: boolean;
   /** Where the answer came from: the in-memory cache, the cache store, or the model (NONE). */
-  cacheSource: 'L1' | 'STORE' | 'NONE';
+  cacheSource: CacheSource;
   item: ItemResult;
 }
 

@@ -11,12 +11,11 @@ import { setMaxListeners } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import DataLoader from 'dataloader';
 import { cacheKey, type EntryPolicy, type PredictionCache } from '../cache/prediction-cache.ts';
-import { ModelBatcher, type BatchPolicy } from '../engine/batcher.ts';
+import { badUserInput, codeOf, deadlineExceeded } from '../domain/errors.ts';
+import type { BatchPolicy, CachePolicy, CacheSource, ClassificationNeeds, ClientInput, ItemResult, PredictionOptions } from '../domain/types.ts';
+import { ModelBatcher } from '../engine/batcher.ts';
 import type { Dispatcher } from '../engine/dispatcher.ts';
 import type { InferencePool } from '../engine/pool.ts';
-import type { ClassificationNeeds, ItemResult } from '../engine/tasks.ts';
-import { badUserInput, codeOf, deadlineExceeded } from '../graphql/errors.ts';
-import type { PredictionInput, PredictOptions } from '../graphql/generated/resolvers-types.ts';
 import type { Metrics } from '../metrics.ts';
 import { modelHandle } from '../models/handle.ts';
 import type { ModelRegistry } from '../models/registry.ts';
@@ -45,12 +44,9 @@ interface Outcome {
   source: CacheSource;
 }
 
-export type CachePolicy = 'USE' | 'BYPASS' | 'REFRESH';
-
 function satisfies(result: ItemResult, needs: ClassificationNeeds): boolean {
   return result.kind !== 'classification' || needs === 'label' || result.probabilities !== undefined;
 }
-export type CacheSource = 'L1' | 'STORE' | 'NONE';
 
 export class Predictions {
   private readonly batchers = new Map<string, ModelBatcher>();
@@ -174,7 +170,7 @@ export class RequestPredictions {
     return this.predictions.batchPolicy(model);
   }
 
-  async predict(modelName: string, version: string | null | undefined, input: PredictionInput, options: PredictOptions | null | undefined, needs: ClassificationNeeds): Promise<PredictionResult> {
+  async predict(modelName: string, version: string | null | undefined, input: ClientInput, options: PredictionOptions | null | undefined, needs: ClassificationNeeds): Promise<PredictionResult> {
     const model = this.predictions.registry.get(modelName, version);
     const deadlineMs = this.deadline(options);
     const encoded = encodeInput(model, input);
@@ -184,8 +180,8 @@ export class RequestPredictions {
   async predictMany(
     modelName: string,
     version: string | null | undefined,
-    inputs: readonly PredictionInput[],
-    options: PredictOptions | null | undefined,
+    inputs: readonly ClientInput[],
+    options: PredictionOptions | null | undefined,
     needs: ClassificationNeeds,
   ): Promise<PredictionResult[]> {
     const model = this.predictions.registry.get(modelName, version);
@@ -206,7 +202,7 @@ export class RequestPredictions {
     for (const timer of this.timers) clearTimeout(timer);
   }
 
-  private deadline(options?: PredictOptions | null): number {
+  private deadline(options?: PredictionOptions | null): number {
     const deadlineMs = options?.deadlineMs ?? this.predictions.settings.deadlineMs;
     if (!Number.isInteger(deadlineMs) || deadlineMs < 1 || deadlineMs > MAX_DEADLINE_MS) {
       throw badUserInput(`options.deadlineMs is ${deadlineMs}; it must be a whole number of milliseconds from 1 to ${MAX_DEADLINE_MS}`);

@@ -57,7 +57,7 @@ describe('layer check', () => {
       'graphql/resolvers.ts': "export const resolvers = {};\n",
       'cache/x.ts': "import type { Y } from './y.ts';\nexport type X = { y?: Y };\n",
       'cache/y.ts': "import type { X } from './x.ts';\nexport type Y = { x?: X };\n",
-      'predict/ok.ts': "import type { Context } from '../graphql/context.ts';\nexport type Ok = Context;\n",
+      'graphql/schema.ts': "import type { Unused } from '../models/a.ts';\nexport type Ok = Unused;\n",
     });
     try {
       const { violations } = checkLayers(root);

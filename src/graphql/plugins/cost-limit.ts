@@ -6,14 +6,13 @@
  * single query can queue more work than the setting allows, however it spreads it.
  */
 import type { ApolloServerPlugin } from '@apollo/server';
-import { GraphQLError, Kind, type DocumentNode, type FragmentDefinitionNode, type GraphQLObjectType, type SelectionSetNode } from 'graphql';
+import { Kind, type DocumentNode, type FragmentDefinitionNode, type GraphQLObjectType, type SelectionSetNode } from 'graphql';
 import { getArgumentValues } from 'graphql/execution/values.js';
 import type { ModelRegistry } from '../../models/registry.ts';
 import { inputCost, type RawInput } from '../../predict/cost.ts';
 import type { Metrics } from '../../metrics.ts';
 import type { RequestContext } from '../context.ts';
-
-export const COST_LIMIT_EXCEEDED = 'COST_LIMIT_EXCEEDED';
+import { graphQLError } from '../errors.ts';
 
 interface PricedField {
   field: string;
@@ -68,9 +67,11 @@ export function costLimitPlugin(registry: ModelRegistry, maxCost: number, metric
           if (cost <= maxCost) return;
           metrics.queriesRefused.inc({ limit: 'MAX_REQUEST_COST' });
           const biggest = [...priced].sort((a, b) => b.cost - a.cost).slice(0, 3).map((p) => `${p.field} (${p.model}, ${p.inputs} input${p.inputs === 1 ? '' : 's'}): ${p.cost}`);
-          throw new GraphQLError(
+          throw graphQLError(
+            'COST_LIMIT_EXCEEDED',
             `this request would cost ${cost} units of work, over the limit of ${maxCost} (MAX_REQUEST_COST); the most expensive fields: ${biggest.join('; ')}. Split it into smaller requests.`,
-            { extensions: { code: COST_LIMIT_EXCEEDED, cost, limit: maxCost, http: { status: 400 } } },
+            { cost, limit: maxCost },
+            true,
           );
         },
       };

@@ -4,7 +4,9 @@
  */
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { Logger } from 'pino';
+import { isUnexpected } from '../../domain/errors.ts';
 import type { RequestContext } from '../context.ts';
+import { httpStatusOf } from '../format-error.ts';
 
 export function errorLogPlugin(logger: Logger): ApolloServerPlugin<RequestContext> {
   return {
@@ -12,10 +14,8 @@ export function errorLogPlugin(logger: Logger): ApolloServerPlugin<RequestContex
       return {
         async didEncounterErrors({ errors, contextValue }) {
           for (const error of errors) {
-            const code = error.extensions?.code;
-            if (code !== undefined && code !== 'INTERNAL_SERVER_ERROR') continue;
-            const status = (error.extensions?.http as { status?: number } | undefined)?.status;
-            if (status !== undefined && status >= 400 && status < 500) continue; // the client's error, answered as such
+            // The errors format-error.ts masks for clients: the log gets what they hide.
+            if (!isUnexpected(error.extensions?.code, httpStatusOf(error))) continue;
             logger.error({ err: error.originalError ?? error, path: error.path, requestId: contextValue?.requestId }, 'internal error while answering a request');
           }
         },

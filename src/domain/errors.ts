@@ -1,0 +1,182 @@
+/**
+ * The errors clients can rely on, in one place:
+ *
+ * - ERROR_CODES lists every public error code, whichever layer raises it (this server's, Apollo's,
+ *   the HTTP front's), with its HTTP status and whether the request rather than the server is at
+ *   fault. The README's error table is checked against it (test/unit/errors.test.ts).
+ * - CodedError is what the layers below GraphQL raise: a code from that table, a message that says
+ *   what was wrong and what is allowed, and details such as `retryAfterSeconds`. The factories
+ *   below build every one of them, so each code has one meaning and its messages one style.
+ *   src/graphql/errors.ts turns them into GraphQL errors, once.
+ *
+ * This module imports nothing (scripts/check-layers.ts keeps it so): any layer may raise these.
+ */
+
+export interface ErrorCodeSpec {
+  /**
+   * The HTTP status of a response this error refuses as a whole: one raised before execution
+   * (parsing, validation, limits) or by the HTTP front. null: the code is only raised while a
+   * field resolves, where GraphQL answers HTTP 200 with the other fields' data.
+   */
+  readonly status: number | null;
+  /**
+   * Raised while a field resolves, the error still sets the response's status (and Retry-After),
+   * so load balancers and clients back off without reading the body.
+   */
+  readonly statusFromFields?: true;
+  /** The request is at fault, not the server. */
+  readonly clientFault: boolean;
+}
+
+export const ERROR_CODES = {
+  // Raised by the layers below GraphQL (CodedError).
+  /** The input cannot be used by the model: wrong kind, shape, size or values. Apollo also raises it for a bad variable. */
+  BAD_USER_INPUT: { status: 400, clientFault: true },
+  /** No model (or no version of it) has the requested name. */
+  MODEL_NOT_FOUND: { status: null, clientFault: true },
+  /** The model could not be loaded (its file is broken, say); fixed by replacing its folder. */
+  MODEL_LOAD_FAILED: { status: null, clientFault: false },
+  /** The model's queue is full, or the work queued ahead would outlast the deadline, or the event loop is late. */
+  OVERLOADED: { status: 503, statusFromFields: true, clientFault: false },
+  /** The request's deadline passed before its prediction could be computed. */
+  DEADLINE_EXCEEDED: { status: null, clientFault: false },
+  /** The client went away; its queued work was dropped (seen only in logs and metrics). */
+  CANCELLED: { status: null, clientFault: true },
+  /** The worker running the batch died; the pool replaced it, and a retry will run. */
+  WORKER_CRASHED: { status: null, clientFault: false },
+  /** ONNX Runtime failed on a valid input. */
+  INFERENCE_FAILED: { status: null, clientFault: false },
+  /** An admin operation without the right `Authorization: Bearer <ADMIN_TOKEN>` header. */
+  UNAUTHENTICATED: { status: null, clientFault: true },
+  /** reloadModels found a manifest it cannot use; the models served before keep serving. */
+  INVALID_MODEL_REPOSITORY: { status: null, clientFault: false },
+
+  // Raised by the GraphQL layer before execution.
+  /** The document nests too deep, or has too many aliases, directives or tokens. */
+  QUERY_LIMIT_EXCEEDED: { status: 400, clientFault: true },
+  /** The request's predictions would cost more than MAX_REQUEST_COST. */
+  COST_LIMIT_EXCEEDED: { status: 400, clientFault: true },
+
+  // Raised by Apollo Server.
+  GRAPHQL_PARSE_FAILED: { status: 400, clientFault: true },
+  GRAPHQL_VALIDATION_FAILED: { status: 400, clientFault: true },
+  /** An automatic persisted query's hash the server does not know yet (Apollo answers 200: the client sends the query). */
+  PERSISTED_QUERY_NOT_FOUND: { status: 200, clientFault: true },
+  PERSISTED_QUERY_NOT_SUPPORTED: { status: 200, clientFault: true },
+  /** The request names an operation its document does not hold. */
+  OPERATION_RESOLUTION_FAILURE: { status: 400, clientFault: true },
+
+  // Raised by the HTTP front (and by Apollo for malformed requests).
+  BAD_REQUEST: { status: 400, clientFault: true },
+  PAYLOAD_TOO_LARGE: { status: 413, clientFault: true },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, clientFault: true },
+
+  /** A bug or an unexpected failure: the client gets a generic message, the log the details. */
+  INTERNAL_SERVER_ERROR: { status: 500, clientFault: false },
+} as const satisfies Record<string, ErrorCodeSpec>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export function isErrorCode(code: unknown): code is ErrorCode {
+  return typeof code === 'string' && Object.hasOwn(ERROR_CODES, code);
+}
+
+export function errorSpec(code: ErrorCode): ErrorCodeSpec {
+  return ERROR_CODES[code];
+}
+
+/**
+ * Whose fault an error is, decided here only: a public code says; an error without one (or with
+ * INTERNAL_SERVER_ERROR) is the server's, unless it carries a 4xx HTTP status (Apollo raises a
+ * few request errors that way, with no code).
+ */
+export function isClientFault(code: unknown, httpStatus?: number): boolean {
+  if (isErrorCode(code) && code !== 'INTERNAL_SERVER_ERROR') return ERROR_CODES[code].clientFault;
+  return httpStatus !== undefined && httpStatus >= 400 && httpStatus < 500;
+}
+
+/**
+ * An error nobody gave a public code to and the client did not cause: a bug or an internal
+ * failure. Its message may hold paths or internals, so clients get a generic one and the log
+ * the details.
+ */
+export function isUnexpected(code: unknown, httpStatus?: number): boolean {
+  return (code === undefined || code === 'INTERNAL_SERVER_ERROR') && !isClientFault(code, httpStatus);
+}
+
+export interface ErrorDetails {
+  /** OVERLOADED: seconds to wait before retrying (sent as Retry-After). */
+  readonly retryAfterSeconds?: number;
+}
+
+/** An error with a public code, raised by the layers below GraphQL. */
+export class CodedError extends Error {
+  override name = 'CodedError';
+
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details: ErrorDetails = {},
+  ) {
+    super(message);
+  }
+}
+
+/** The public code of an error, for metrics and logs: its own, or INTERNAL_SERVER_ERROR. */
+export function codeOf(error: unknown): ErrorCode {
+  return error instanceof CodedError ? error.code : 'INTERNAL_SERVER_ERROR';
+}
+
+export function badUserInput(message: string): CodedError {
+  return new CodedError('BAD_USER_INPUT', message);
+}
+
+export function modelNotFound(what: string, choices: string): CodedError {
+  return new CodedError('MODEL_NOT_FOUND', `${what}; ${choices}`);
+}
+
+export function modelLoadFailed(model: string, detail: string): CodedError {
+  return new CodedError('MODEL_LOAD_FAILED', `model "${model}" could not be loaded: ${detail}`);
+}
+
+export function overloaded(model: string, maxQueue: number, retryAfterSeconds: number): CodedError {
+  return new CodedError('OVERLOADED', `model "${model}" has ${maxQueue} inputs queued, its limit; retry in ${retryAfterSeconds} s`, { retryAfterSeconds });
+}
+
+export function overloadedForDeadline(model: string, queued: number, waitMs: number, leftMs: number): CodedError {
+  const retryAfterSeconds = Math.max(1, Math.ceil(waitMs / 1000));
+  return new CodedError(
+    'OVERLOADED',
+    `model "${model}" has ${queued} inputs queued, about ${Math.round(waitMs)} ms of work, more than the ${Math.max(0, Math.round(leftMs))} ms left of this request's deadline; retry in ${retryAfterSeconds} s or with a longer options.deadlineMs`,
+    { retryAfterSeconds },
+  );
+}
+
+export function deadlineExceeded(deadlineMs: number): CodedError {
+  return new CodedError('DEADLINE_EXCEEDED', `the prediction did not finish within its deadline of ${deadlineMs} ms (queue time included); raise options.deadlineMs or retry later`);
+}
+
+export function cancelled(): CodedError {
+  return new CodedError('CANCELLED', 'the client closed the request before its prediction ran');
+}
+
+export function workerCrashed(model: string, detail: string): CodedError {
+  return new CodedError('WORKER_CRASHED', `model "${model}": ${detail}; the worker was replaced, retry the request`);
+}
+
+export function inferenceFailed(model: string, detail: string): CodedError {
+  return new CodedError('INFERENCE_FAILED', `model "${model}" failed to run: ${detail}`);
+}
+
+export function unauthenticated(operation: string): CodedError {
+  return new CodedError('UNAUTHENTICATED', `${operation} needs the header "Authorization: Bearer <ADMIN_TOKEN>" with the server's admin token (set ADMIN_TOKEN to enable admin operations)`);
+}
+
+export function invalidModelRepository(detail: string): CodedError {
+  return new CodedError('INVALID_MODEL_REPOSITORY', `the model repository was not reloaded, the models served before keep serving: ${detail}`);
+}
+
+/** One input's failure reported by a worker (as plain data: error classes do not cross threads). */
+export function itemFailed(code: string, message: string): CodedError {
+  return new CodedError(isErrorCode(code) ? code : 'INTERNAL_SERVER_ERROR', message);
+}

@@ -1,0 +1,111 @@
+/**
+ * The data every layer shares, from the main thread's input checks to the worker pipelines, the
+ * cache and the GraphQL resolvers: defined here once. This module imports nothing
+ * (scripts/check-layers.ts keeps it so), so any layer can use it without depending on another.
+ *
+ * The string unions that are also GraphQL enums are the enums' TypeScript types: codegen.yml maps
+ * the generated resolver types onto them, so schema and code cannot drift apart unnoticed.
+ */
+
+/** What a model answers (GraphQL `ModelTask`). */
+export type ModelTask = 'CLASSIFICATION' | 'TEXT_RECOGNITION' | 'SPEECH_DETECTION' | 'TENSOR';
+
+/** Which field of a prediction input a model reads (GraphQL `InputKind`). */
+export type InputKind = 'FEATURES' | 'TEXT' | 'IMAGE' | 'AUDIO' | 'TENSOR';
+
+/** Where a model version is in its life (GraphQL `ModelState`). */
+export type ModelState = 'NOT_LOADED' | 'LOADING' | 'READY' | 'FAILED';
+
+/** When a model version is loaded into the workers (GraphQL `LoadingPolicy`). */
+export type LoadingPolicy = 'STARTUP' | 'FIRST_USE';
+
+/** How a request uses the result cache (GraphQL `CachePolicy`). */
+export type CachePolicy = 'USE' | 'BYPASS' | 'REFRESH';
+
+/** Where an answer came from: the in-memory cache, the cache store, or the model (GraphQL `CacheSource`). */
+export type CacheSource = 'L1' | 'STORE' | 'NONE';
+
+/** A tensor of float32 values, row-major. */
+export interface NamedTensor {
+  name: string;
+  dims: number[];
+  data: Float32Array;
+}
+
+/** A model input or output the manifest declares: a string in `shape` names a free dimension (the batch, usually). */
+export interface TensorSpec {
+  name: string;
+  shape: Array<number | string>;
+}
+
+/** One input of a batch, as checked by the main thread and sent to a worker. */
+export type Payload =
+  | { kind: 'features'; values: Float32Array }
+  | { kind: 'text'; text: string }
+  | { kind: 'bytes'; bytes: Uint8Array }
+  | { kind: 'tensors'; tensors: NamedTensor[] };
+
+/**
+ * What a classifier's answer must hold: only the winning label (a query selecting `label`
+ * alone), or every class's probability (`score`, `classes`, `probabilities`).
+ */
+export type ClassificationNeeds = 'label' | 'probabilities';
+
+/** One input's answer, in the form the cache stores and every GraphQL field is derived from. */
+export type ItemResult =
+  | { kind: 'classification'; labelIndex: number; probabilities?: Float32Array }
+  | { kind: 'textRecognition'; text: string; confidence: number }
+  | { kind: 'speechDetection'; segments: Float32Array; speechRatio: number; durationSeconds: number }
+  | { kind: 'tensor'; outputs: NamedTensor[] };
+
+/**
+ * A failure of one input only (its image does not decode, say); the rest of the batch is fine.
+ * Plain data, because it crosses from a worker thread (structured clone drops error classes).
+ */
+export interface ItemFailure {
+  kind: 'failure';
+  code: string;
+  message: string;
+}
+
+/** Milliseconds a batch spent in each phase inside the worker. */
+export interface PhaseTimings {
+  preprocessMs: number;
+  inferenceMs: number;
+  postprocessMs: number;
+}
+
+/** How one model version's inputs are batched and queued (GraphQL `BatchingPolicy`). */
+export interface BatchPolicy {
+  /** Largest batch; lowered to the graph's own batch size when the ONNX file fixes one. */
+  maxBatchSize: number;
+  /** Longest a batch waits to fill while another batch of the model runs. */
+  maxDelayMs: number;
+  /** Inputs that may wait for a batch; more are refused with OVERLOADED. */
+  maxQueue: number;
+  /** Batches of this model that may run at once, i.e. workers it may occupy. */
+  maxWorkers: number;
+}
+
+/** A raw tensor of a prediction input, as the client sent it (before any check). */
+export interface ClientTensor {
+  name: string;
+  dims: readonly number[];
+  data?: readonly number[] | null;
+  dataBase64?: string | null;
+}
+
+/** One prediction input as the client sent it: exactly one field should be set, the one the model reads. */
+export interface ClientInput {
+  features?: readonly number[] | null;
+  text?: string | null;
+  image?: string | null;
+  audio?: string | null;
+  tensor?: readonly ClientTensor[] | null;
+}
+
+/** Per-request options of a prediction. */
+export interface PredictionOptions {
+  deadlineMs?: number | null;
+  cache?: CachePolicy | null;
+}
