@@ -14,7 +14,9 @@ import type { ModelHandle } from '../src/engine/tasks.ts';
 import type { PredictionInput } from '../src/graphql/generated/resolvers-types.ts';
 import { resolvers } from '../src/graphql/resolvers.ts';
 import { modelHandle } from '../src/models/handle.ts';
+import { loadConfig } from '../src/config.ts';
 import { readRepository } from '../src/models/repository.ts';
+import { modelDefaults } from '../src/models/settings.ts';
 import { pipelineFor } from '../src/pipelines/index.ts';
 import type { Pipeline } from '../src/pipelines/pipeline.ts';
 import type { ServedModel } from '../src/models/served-model.ts';
@@ -23,7 +25,7 @@ import { serveReference } from './lib/reference-server.ts';
 import type { PredictionResult } from '../src/predict/prediction.ts';
 
 const { values } = parseArgs({ options: { port: { type: 'string', default: '0' }, models: { type: 'string', default: 'iris' }, 'ort-threads': { type: 'string', default: '0' } } });
-const repository = await readRepository('models', { maxBatchSize: 1, maxDelayMs: 0 });
+const repository = await readRepository('models', modelDefaults(loadConfig([], {})));
 const threads = Number(values['ort-threads']);
 const served = new Map<string, { model: ServedModel; session: ort.InferenceSession; handle: ModelHandle; pipeline: Pipeline }>();
 for (const name of values.models.split(',')) {

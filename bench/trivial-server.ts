@@ -7,12 +7,14 @@
  */
 import { parseArgs } from 'node:util';
 import { resolvers } from '../src/graphql/resolvers.ts';
+import { loadConfig } from '../src/config.ts';
 import { readRepository } from '../src/models/repository.ts';
+import { modelDefaults } from '../src/models/settings.ts';
 import type { PredictionResult } from '../src/predict/prediction.ts';
 import { serveReference } from './lib/reference-server.ts';
 
 const { values } = parseArgs({ options: { port: { type: 'string', default: '0' } } });
-const [iris] = (await readRepository('models', { maxBatchSize: 1, maxDelayMs: 0 })).filter((m) => m.name === 'iris');
+const [iris] = (await readRepository('models', modelDefaults(loadConfig([], {})))).filter((m) => m.name === 'iris');
 const answer: PredictionResult = { model: iris!, cached: true, cacheSource: 'L1', item: { kind: 'classification', labelIndex: 0, probabilities: Float32Array.of(1, 0, 0) } };
 
 await serveReference('trivial', { ...resolvers, Query: { predict: () => answer }, Mutation: {} }, Number(values.port));

@@ -42,6 +42,7 @@ import { isAdminRequest } from './http/admin-token.ts';
 import { ModelLifecycle } from './models/lifecycle.ts';
 import { ModelRegistry } from './models/registry.ts';
 import { readRepository } from './models/repository.ts';
+import { modelDefaults } from './models/settings.ts';
 import { Predictions } from './predict/predictions.ts';
 
 export interface RunningServer {
@@ -56,8 +57,8 @@ export interface RunningServer {
 }
 
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
-  const batchingDefaults = { maxBatchSize: config.maxBatchSize, maxDelayMs: config.maxDelayMs };
-  const models = await readRepository(config.modelsDir, batchingDefaults);
+  const defaults = modelDefaults(config);
+  const models = await readRepository(config.modelsDir, defaults);
   const metrics = new Metrics();
   const cacheStore = createCacheStore(config.cacheUrl);
   const cache = new PredictionCache(cacheStore, { l1MaxBytes: config.l1MaxBytes, timeoutMs: config.cacheTimeoutMs }, metrics, logger);
@@ -65,15 +66,9 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   pool.on('workerError', (error: Error) => logger.error({ err: error }, 'an idle inference worker failed; it was replaced'));
   const dispatcher = new Dispatcher(pool.size);
   metrics.watchPool(pool.size, () => dispatcher.busy, () => dispatcher.queued);
-  const lifecycle = new ModelLifecycle(config.modelsDir, batchingDefaults, pool, metrics, logger, (model) => predictions.drain(model));
+  const lifecycle = new ModelLifecycle(config.modelsDir, defaults, pool, metrics, logger, (model) => predictions.drain(model));
   const registry = new ModelRegistry(models, (model) => lifecycle.load(model));
-  const predictions = new Predictions(registry, pool, dispatcher, cache, metrics, {
-    deadlineMs: config.deadlineMs,
-    maxQueue: config.maxQueue,
-    maxWorkers: config.modelMaxWorkers,
-    cacheTtlSeconds: config.cacheTtlSeconds,
-    maxInputsPerRequest: config.maxInputsPerRequest,
-  });
+  const predictions = new Predictions(registry, pool, dispatcher, cache, metrics, { deadlineMs: config.deadlineMs });
 
   const app = express();
   app.disable('x-powered-by');

@@ -7,11 +7,12 @@ import { cpSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { readRepository } from '../src/models/repository.ts';
+import type { ModelDefaults } from '../src/models/settings.ts';
 import { modelsDirWithSlowModel, TOY_WEIGHTS, toyClassifierOnnx, writeFeaturesModel } from './helpers/fixture-models.ts';
 import { startTestServer, tempDir, type TestServer } from './helpers/server.ts';
 
 const TOY = 'query ($version: String) { predict(model: "toy", version: $version, input: { features: [1, 1, 1, 1] }) { model { version versionName } ... on Classification { label } } }';
-const DEFAULTS = { maxBatchSize: 8, maxDelayMs: 1 };
+const DEFAULTS: ModelDefaults = { maxBatchSize: 8, maxDelayMs: 1, maxQueue: 1024, maxWorkers: 1, cacheTtlSeconds: 0, maxInputsPerRequest: 10_000 };
 
 /** Polls `check` until it returns true (the watcher reloads a moment after files change). */
 async function eventually(check: () => Promise<boolean>, what: string): Promise<void> {

@@ -58,7 +58,7 @@ export const resolvers: Resolvers = {
     loadError: (model) => model.status.error,
     loadTimeMs: (model) => model.status.loadTimeMs,
     memoryBytes: (model) => model.status.memoryBytes,
-    batching: (model, _args, { predictions }) => predictions.batchPolicy(model),
+    batching: (model) => model.settings.batching,
     versions: (model, _args, { registry }) => registry.versions(model.name),
   },
   Prediction: {

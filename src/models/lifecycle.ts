@@ -15,8 +15,9 @@ import type { InferencePool } from '../engine/pool.ts';
 import type { Metrics } from '../metrics.ts';
 import { modelHandle } from './handle.ts';
 import type { ModelRegistry } from './registry.ts';
-import { readRepository, type BatchingDefaults } from './repository.ts';
+import { readRepository } from './repository.ts';
 import type { ServedModel } from './served-model.ts';
+import type { ModelDefaults } from './settings.ts';
 
 export interface ReloadSummary {
   added: string[];
@@ -33,7 +34,7 @@ export class ModelLifecycle {
 
   constructor(
     private readonly modelsDir: string,
-    private readonly defaults: BatchingDefaults,
+    private readonly defaults: ModelDefaults,
     private readonly pool: InferencePool,
     private readonly metrics: Metrics,
     private readonly logger: Logger,
@@ -46,15 +47,16 @@ export class ModelLifecycle {
     model.status = { ...model.status, state: 'LOADING', error: null };
     try {
       const report = await this.pool.loadEverywhere(modelHandle(model), model.sample);
-      if (report.fixedBatchSize !== null && report.fixedBatchSize > 0 && model.maxBatchSize > report.fixedBatchSize) {
-        this.logger.warn({ model: model.id, maxBatchSize: model.maxBatchSize, fixedBatchSize: report.fixedBatchSize }, 'the graph fixes its batch size; batches are capped to it');
-        model.maxBatchSize = report.fixedBatchSize;
+      const batching = model.settings.batching;
+      if (report.fixedBatchSize !== null && report.fixedBatchSize > 0 && batching.maxBatchSize > report.fixedBatchSize) {
+        this.logger.warn({ model: model.id, maxBatchSize: batching.maxBatchSize, fixedBatchSize: report.fixedBatchSize }, 'the graph fixes its batch size; batches are capped to it');
+        batching.maxBatchSize = report.fixedBatchSize;
       }
       model.status = { state: 'READY', loadTimeMs: report.loadTimeMs, memoryBytes: report.memoryBytes, error: null };
       this.metrics.modelLoadSeconds.observe({ model: model.name }, report.loadTimeMs / 1000);
       this.metrics.modelMemoryBytes.set({ model: model.name, version: model.version }, report.memoryBytes);
       this.logger.info(
-        { model: model.id, versionName: model.manifest.versionName, loadTimeMs: round(report.loadTimeMs), memoryBytes: report.memoryBytes, workers: this.pool.size, maxBatchSize: model.maxBatchSize },
+        { model: model.id, versionName: model.manifest.versionName, loadTimeMs: round(report.loadTimeMs), memoryBytes: report.memoryBytes, workers: this.pool.size, maxBatchSize: model.settings.batching.maxBatchSize },
         'model loaded',
       );
     } catch (error) {

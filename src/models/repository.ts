@@ -18,16 +18,12 @@ import { join, resolve } from 'node:path';
 import type { Payload } from '../domain/types.ts';
 import { ManifestError, parseManifest, type FileRef, type Manifest } from './manifest.ts';
 import type { ServedModel } from './served-model.ts';
-
-export interface BatchingDefaults {
-  maxBatchSize: number;
-  maxDelayMs: number;
-}
+import { effectiveSettings, type ModelDefaults } from './settings.ts';
 
 const require = createRequire(import.meta.url);
 const versionCollator = new Intl.Collator('en', { numeric: true });
 
-export async function readRepository(modelsDir: string, defaults: BatchingDefaults): Promise<ServedModel[]> {
+export async function readRepository(modelsDir: string, defaults: ModelDefaults): Promise<ServedModel[]> {
   const folders = await subfolders(modelsDir).catch((error: Error) => {
     throw new ManifestError(`cannot read the models directory ${modelsDir}: ${error.message}`);
   });
@@ -114,7 +110,7 @@ async function readBytes(ref: FileRef, folder: string, what: string, where: stri
   }
 }
 
-async function readModelFolder(folder: string, versionOrder: number, defaults: BatchingDefaults): Promise<ServedModel> {
+async function readModelFolder(folder: string, versionOrder: number, defaults: ModelDefaults): Promise<ServedModel> {
   const where = join(folder, 'manifest.json');
   let json: unknown;
   try {
@@ -136,8 +132,7 @@ async function readModelFolder(folder: string, versionOrder: number, defaults: B
     labels: await readLabels(manifest, folder, where),
     vocabularyPath: manifest.vocabulary ? resolveFile(manifest.vocabulary, folder) : null,
     sample: await readSample(manifest, folder, where),
-    maxBatchSize: manifest.batching?.maxBatchSize ?? defaults.maxBatchSize,
-    maxDelayMs: manifest.batching?.maxDelayMs ?? defaults.maxDelayMs,
+    settings: effectiveSettings(manifest, defaults),
     status: { state: 'NOT_LOADED', loadTimeMs: null, memoryBytes: null, error: null },
   };
 }

@@ -1,9 +1,10 @@
 /**
  * A model version as the server holds it: its manifest with every file reference resolved, the
- * version derived from the ONNX file's bytes, and its load state.
+ * version derived from the ONNX file's bytes, its effective settings, and its load state.
  */
 import type { ModelState, Payload } from '../domain/types.ts';
 import type { Manifest } from './manifest.ts';
+import type { ModelSettings } from './settings.ts';
 
 export interface ModelStatus {
   state: ModelState;
@@ -32,8 +33,7 @@ export interface ServedModel {
   readonly vocabularyPath: string | null;
   /** The warm-up input. */
   readonly sample: Payload;
-  /** Lowered to the graph's fixed batch size, if it has one, when the model loads. */
-  maxBatchSize: number;
-  readonly maxDelayMs: number;
+  /** Manifest values, else the server's defaults (src/models/settings.ts). */
+  readonly settings: ModelSettings;
   status: ModelStatus;
 }

@@ -1,15 +1,12 @@
 /**
  * What one request asks of the workers, estimated before anything is queued. Each input costs its
- * model's `limits.costPerInput` (about the milliseconds of one worker's time an input of unit size
- * takes; a default per input kind otherwise) times its size in units, so a thousand OCR lines
+ * model's cost per input (manifest `limits.costPerInput`, about the milliseconds of one worker's
+ * time an input of unit size takes; a default per input kind otherwise) times its size in units, so a thousand OCR lines
  * weigh what they cost and a thousand iris rows do not. The total is checked against
  * MAX_REQUEST_COST by the cost-limit plugin.
  */
 import type { InputKind } from '../domain/types.ts';
 import type { ServedModel } from '../models/served-model.ts';
-
-/** Cost of one input of unit size when the manifest sets none. */
-export const DEFAULT_COST_PER_INPUT: Record<InputKind, number> = { FEATURES: 1, TEXT: 1, IMAGE: 10, AUDIO: 10, TENSOR: 1 };
 
 /** The size of one unit: an input counts as many units as it spans (at least one). */
 export const COST_UNIT = {
@@ -59,10 +56,7 @@ export function inputUnits(kind: InputKind, input: RawInput | null | undefined):
   return Math.max(1, Math.ceil(span));
 }
 
-export function costPerInput(model: ServedModel): number {
-  return model.manifest.limits.costPerInput ?? DEFAULT_COST_PER_INPUT[model.manifest.input.kind];
-}
-
+/** What one input costs: its model's cost per unit (src/models/settings.ts) times its units. */
 export function inputCost(model: ServedModel, input: RawInput | null | undefined): number {
-  return costPerInput(model) * inputUnits(model.manifest.input.kind, input);
+  return model.settings.limits.costPerInput * inputUnits(model.manifest.input.kind, input);
 }

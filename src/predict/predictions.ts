@@ -10,9 +10,9 @@
 import { setMaxListeners } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import DataLoader from 'dataloader';
-import { cacheKey, type EntryPolicy, type PredictionCache } from '../cache/prediction-cache.ts';
+import { cacheKey, type PredictionCache } from '../cache/prediction-cache.ts';
 import { badUserInput, codeOf, deadlineExceeded } from '../domain/errors.ts';
-import type { BatchPolicy, CachePolicy, CacheSource, ClassificationNeeds, ClientInput, ItemResult, PredictionOptions } from '../domain/types.ts';
+import type { CachePolicy, CacheSource, ClassificationNeeds, ClientInput, ItemResult, PredictionOptions } from '../domain/types.ts';
 import { ModelBatcher } from '../engine/batcher.ts';
 import type { Dispatcher } from '../engine/dispatcher.ts';
 import type { InferencePool } from '../engine/pool.ts';
@@ -27,14 +27,6 @@ import type { PredictionResult } from './prediction.ts';
 export interface PredictionSettings {
   /** Deadline of a prediction when the request sets none, queue time included. */
   deadlineMs: number;
-  /** Inputs that may wait in one model's queue, for models whose manifest sets none. */
-  maxQueue: number;
-  /** Workers one model may occupy, for models whose manifest sets none. */
-  maxWorkers: number;
-  /** Lifetime of a cached answer for models whose manifest sets none; 0: no expiry. */
-  cacheTtlSeconds: number;
-  /** Most inputs of one predictMany, for models whose manifest sets none. */
-  maxInputsPerRequest: number;
 }
 
 const MAX_DEADLINE_MS = 600_000;
@@ -79,7 +71,7 @@ export class Predictions {
     /** When the request's deadline passes (performance.now() time): the batcher refuses inputs that cannot make it. */
     deadlineAt?: number,
   ): Promise<Array<Outcome | Error>> {
-    const cacheable = model.manifest.cache.enabled && policy !== 'BYPASS';
+    const cacheable = model.settings.cache.enabled && policy !== 'BYPASS';
     const keys = inputs.map((input) => cacheKey(model.id, input.digest));
     const found = cacheable && policy === 'USE' ? await timings.time('cacheLookup', () => this.cache.getMany(model.name, keys)) : inputs.map(() => undefined);
     // A cached label-only answer does not serve a query for scores: compute and store the rest.
@@ -92,7 +84,7 @@ export class Predictions {
       }
     }
     const batcher = this.batcher(model);
-    const entryPolicy = this.entryPolicy(model);
+    const entryPolicy = model.settings.cache;
     return Promise.all(
       inputs.map(async (input, i): Promise<Outcome | Error> => {
         const hit = hits[i];
@@ -115,25 +107,12 @@ export class Predictions {
     );
   }
 
-  private entryPolicy(model: ServedModel): EntryPolicy {
-    const ttlSeconds = model.manifest.cache.ttlSeconds ?? this.settings.cacheTtlSeconds;
-    return { ttlMs: ttlSeconds > 0 ? ttlSeconds * 1000 : undefined, maxEntryBytes: model.manifest.cache.maxEntryBytes };
-  }
-
-  batchPolicy(model: ServedModel): BatchPolicy {
-    return {
-      maxBatchSize: model.maxBatchSize,
-      maxDelayMs: model.maxDelayMs,
-      maxQueue: model.manifest.batching?.maxQueue ?? this.settings.maxQueue,
-      maxWorkers: model.manifest.batching?.maxWorkers ?? this.settings.maxWorkers,
-    };
-  }
-
   /** The version's batcher; created once the version is loaded, when its batch limit is known. */
   private batcher(model: ServedModel): ModelBatcher {
     let batcher = this.batchers.get(model.id);
     if (!batcher) {
-      batcher = new ModelBatcher(model.name, modelHandle(model), this.batchPolicy(model), this.pool, this.dispatcher, this.metrics);
+      // A copy: the batcher keeps the policy its DataLoader was built with.
+      batcher = new ModelBatcher(model.name, modelHandle(model), { ...model.settings.batching }, this.pool, this.dispatcher, this.metrics);
       this.batchers.set(model.id, batcher);
     }
     return batcher;
@@ -166,10 +145,6 @@ export class RequestPredictions {
     private readonly requestSignal?: AbortSignal,
   ) {}
 
-  batchPolicy(model: ServedModel): BatchPolicy {
-    return this.predictions.batchPolicy(model);
-  }
-
   async predict(modelName: string, version: string | null | undefined, input: ClientInput, options: PredictionOptions | null | undefined, needs: ClassificationNeeds): Promise<PredictionResult> {
     const model = this.predictions.registry.get(modelName, version);
     const deadlineMs = this.deadline(options);
@@ -186,7 +161,7 @@ export class RequestPredictions {
   ): Promise<PredictionResult[]> {
     const model = this.predictions.registry.get(modelName, version);
     const deadlineMs = this.deadline(options);
-    const limit = model.manifest.limits.maxInputsPerRequest ?? this.predictions.settings.maxInputsPerRequest;
+    const limit = model.settings.limits.maxInputsPerRequest;
     if (inputs.length > limit) throw badUserInput(`predictMany got ${inputs.length} inputs; model "${model.name}" takes at most ${limit} per request`);
     // Check every input before any work is queued: a bad one fails the request up front.
     const encoded = inputs.map((input, i) => encodeInput(model, input, `inputs[${i}]`));
