@@ -9,16 +9,14 @@
  */
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
-import type { PhaseTimings } from '../src/domain/types.ts';
-import type { ModelHandle } from '../src/engine/tasks.ts';
 import type { PredictionInput } from '../src/graphql/generated/resolvers-types.ts';
 import { resolvers } from '../src/graphql/resolvers.ts';
 import { modelHandle } from '../src/models/handle.ts';
 import { loadConfig } from '../src/config.ts';
 import { readRepository } from '../src/models/repository.ts';
 import { modelDefaults } from '../src/models/settings.ts';
-import { pipelineFor } from '../src/pipelines/index.ts';
-import type { Pipeline } from '../src/pipelines/pipeline.ts';
+import type { ModelHandle } from '../src/pipelines/handle.ts';
+import { runBatch } from '../src/pipelines/index.ts';
 import type { ServedModel } from '../src/models/served-model.ts';
 import { encodeInput } from '../src/predict/input.ts';
 import { serveReference } from './lib/reference-server.ts';
@@ -27,13 +25,12 @@ import type { PredictionResult } from '../src/predict/prediction.ts';
 const { values } = parseArgs({ options: { port: { type: 'string', default: '0' }, models: { type: 'string', default: 'iris' }, 'ort-threads': { type: 'string', default: '0' } } });
 const repository = await readRepository('models', modelDefaults(loadConfig([], {})));
 const threads = Number(values['ort-threads']);
-const served = new Map<string, { model: ServedModel; session: ort.InferenceSession; handle: ModelHandle; pipeline: Pipeline }>();
+const served = new Map<string, { model: ServedModel; session: ort.InferenceSession; handle: ModelHandle }>();
 for (const name of values.models.split(',')) {
   const model = repository.find((m) => m.name === name);
   if (!model) throw new Error(`no model ${name}`);
   const session = await ort.InferenceSession.create(model.filePath, threads > 0 ? { intraOpNumThreads: threads } : {});
-  const handle = modelHandle(model);
-  served.set(name, { model, session, handle, pipeline: pipelineFor(handle.pipeline) });
+  served.set(name, { model, session, handle: modelHandle(model) });
 }
 
 await serveReference('naive', {
@@ -42,10 +39,9 @@ await serveReference('naive', {
     predict: async (_: unknown, args: { model: string; input: PredictionInput }): Promise<PredictionResult> => {
       const entry = served.get(args.model);
       if (!entry) throw new Error(`no model ${args.model}`);
-      const { model, session, handle, pipeline } = entry;
+      const { model, session, handle } = entry;
       const { payload } = encodeInput(model, args.input);
-      const timings: PhaseTimings = { preprocessMs: 0, inferenceMs: 0, postprocessMs: 0 };
-      const [item] = await pipeline.run(session, handle, [payload], { timings, needs: 'probabilities', fetched: new Set() });
+      const { results: [item] } = await runBatch(session, handle, [payload], 'probabilities');
       if (!item || item.kind === 'failure') throw new Error(item?.message ?? 'no result');
       return { model, cached: false, cacheSource: 'NONE', item };
     },

@@ -37,7 +37,7 @@ export async function ocrWorkload(count = 400): Promise<Workload> {
     images.push(Buffer.from(png).toString('base64'));
   }
   const first = await decodeImage(Buffer.from(images[0]!, 'base64'), { maxBytes: 1e7, maxPixels: 1e8 }, 'rgb');
-  const batch = prepareOcrBatch([first], { height: 48, maxWidth: 3200 });
+  const batch = prepareOcrBatch([first]);
   return {
     model: 'ocr',
     body: (i) => JSON.stringify({ query: OCR_QUERY, variables: { image: images[i % images.length] } }),

@@ -81,10 +81,6 @@ export function isErrorCode(code: unknown): code is ErrorCode {
   return typeof code === 'string' && Object.hasOwn(ERROR_CODES, code);
 }
 
-export function errorSpec(code: ErrorCode): ErrorCodeSpec {
-  return ERROR_CODES[code];
-}
-
 /**
  * Whose fault an error is, decided here only: a public code says; an error without one (or with
  * INTERNAL_SERVER_ERROR) is the server's, unless it carries a 4xx HTTP status (Apollo raises a

@@ -26,7 +26,7 @@ import type { Metrics } from '../metrics.ts';
 import type { Dispatcher } from './dispatcher.ts';
 import { Job, type ComputedItem } from './job.ts';
 import { WorkerCrashedError, type InferencePool } from './pool.ts';
-import type { ModelHandle } from './tasks.ts';
+import type { ModelHandle } from '../pipelines/handle.ts';
 
 /** Batches the wait estimate averages over: enough to smooth noise, few enough to follow load. */
 const RECENT_BATCHES = 16;

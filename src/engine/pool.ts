@@ -9,11 +9,11 @@
 import { EventEmitter } from 'node:events';
 import { Piscina } from 'piscina';
 import type { ClassificationNeeds, Payload } from '../domain/types.ts';
+import type { ModelHandle } from '../pipelines/handle.ts';
 import {
   transferablesOf,
   type LoadResult,
   type LoadTask,
-  type ModelHandle,
   type RunResult,
   type RunTask,
   type UnloadTask,

@@ -3,24 +3,9 @@
  * Piscina's transfer list, so a batch's bytes are moved between threads, never copied or turned
  * into JSON.
  */
-import type { ClassificationNeeds, ItemFailure, ItemResult, Payload, PhaseTimings } from '../domain/types.ts';
-
-/** Which worker-side pipeline (pre-processing, session.run, post-processing) serves a model. */
-export type PipelineName = 'tabular' | 'text' | 'mnist' | 'symbols' | 'ocr' | 'vad' | 'tensor';
-
-/** Everything a worker needs to open and run one model version; plain data, cloned per task. */
-export interface ModelHandle {
-  /** `name@version`: the key of the worker's session cache. */
-  id: string;
-  filePath: string;
-  pipeline: PipelineName;
-  /** ONNX graph input that receives the pre-processed batch. */
-  inputTensor: string;
-  /** ONNX graph outputs the pipeline reads. */
-  outputs: Record<string, string>;
-  /** Pipeline settings from the manifest (sizes, limits, label files). */
-  options: Record<string, unknown>;
-}
+import type { ClassificationNeeds, ItemFailure, ItemResult, Payload } from '../domain/types.ts';
+import type { ModelHandle } from '../pipelines/handle.ts';
+import type { BatchOutcome } from '../pipelines/pipeline.ts';
 
 export interface WorkerOptions {
   /** ONNX Runtime intra-op threads per session. */
@@ -68,12 +53,8 @@ export interface RunTask {
   needs: ClassificationNeeds;
 }
 
-export interface RunResult {
-  results: Array<ItemResult | ItemFailure>;
-  timings: PhaseTimings;
-  /** The graph outputs session.run was asked for (what `needs` saved shows here). */
-  fetched: string[];
-}
+/** One result (or failure) per payload, the batch's worker phases, and the graph outputs it fetched. */
+export type RunResult = BatchOutcome;
 
 export type WorkerTask = LoadTask | UnloadTask | RunTask;
 

@@ -7,14 +7,13 @@ import { performance } from 'node:perf_hooks';
 import { threadId } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 import { workerData } from 'piscina';
-import { pipelineFor } from '../pipelines/index.ts';
-import type { PhaseTimings } from '../domain/types.ts';
+import type { ModelHandle } from '../pipelines/handle.ts';
+import { runBatch } from '../pipelines/index.ts';
 import { withTransfer } from './transfer.ts';
 import {
   resultTransferables,
   type LoadResult,
   type LoadTask,
-  type ModelHandle,
   type RunResult,
   type RunTask,
   type UnloadTask,
@@ -44,13 +43,8 @@ function openSession(model: ModelHandle): Promise<ort.InferenceSession> {
 
 async function run(task: RunTask): Promise<RunResult> {
   const session = await openSession(task.model);
-  const timings: PhaseTimings = { preprocessMs: 0, inferenceMs: 0, postprocessMs: 0 };
-  const fetched = new Set<string>();
-  const results = await pipelineFor(task.model.pipeline).run(session, task.model, task.payloads, { timings, needs: task.needs, fetched });
-  if (results.length !== task.payloads.length) {
-    throw new Error(`model ${task.model.id}: pipeline returned ${results.length} results for ${task.payloads.length} inputs`);
-  }
-  return withTransfer({ results, timings, fetched: [...fetched] }, resultTransferables(results));
+  const outcome = await runBatch(session, task.model, task.payloads, task.needs);
+  return withTransfer(outcome, resultTransferables(outcome.results));
 }
 
 // Barrier cells: [0] whose turn it is to load, [1] next ticket, [2] workers done.

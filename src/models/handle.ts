@@ -1,53 +1,38 @@
 /**
  * What the workers need to know of a served model: the ModelHandle sent with every batch, with
- * the pipeline that fits the manifest's input and the pipeline's settings.
+ * the pipeline that fits the manifest's input (tabular, text, mnist, symbols, ocr, vad or tensor)
+ * and that pipeline's options.
  */
-import type { ModelHandle, PipelineName } from '../engine/tasks.ts';
+import type { HandleOf, ModelHandle, PipelineName, PipelineOptions } from '../pipelines/handle.ts';
 import type { ServedModel } from './served-model.ts';
-
-export function pipelineOf(model: ServedModel): PipelineName {
-  const input = model.manifest.input;
-  switch (input.kind) {
-    case 'FEATURES':
-      return 'tabular';
-    case 'TEXT':
-      return 'text';
-    case 'IMAGE':
-      return input.preprocess === 'mnist' ? 'mnist' : input.preprocess === 'symbols' ? 'symbols' : 'ocr';
-    case 'AUDIO':
-      return 'vad';
-    case 'TENSOR':
-      return 'tensor';
-  }
-}
 
 export function modelHandle(model: ServedModel): ModelHandle {
   const { manifest } = model;
-  const input = manifest.input;
   const outputs: Record<string, string> = {};
   for (const [role, name] of Object.entries(manifest.output)) if (typeof name === 'string') outputs[role] = name;
-  const options: Record<string, unknown> = { labelCount: model.labels.length };
-  let inputTensor = '';
+  const handle = <P extends PipelineName>(pipeline: P, inputTensor: string, options: PipelineOptions[P]): HandleOf<P> => ({ id: model.id, filePath: model.filePath, pipeline, inputTensor, outputs, options });
+  const labelCount = model.labels.length;
+  const input = manifest.input;
   switch (input.kind) {
     case 'FEATURES':
-      inputTensor = input.tensor;
-      options.featureCount = input.features.length;
-      break;
+      return handle('tabular', input.tensor, { featureCount: input.features.length, labelCount });
     case 'TEXT':
-      inputTensor = input.tensor;
-      break;
-    case 'IMAGE':
-      inputTensor = input.tensor;
-      Object.assign(options, { maxBytes: input.maxBytes, maxPixels: input.maxPixels, vocabularyPath: model.vocabularyPath });
-      break;
+      return handle('text', input.tensor, { labelCount });
+    case 'IMAGE': {
+      const image = { maxBytes: input.maxBytes, maxPixels: input.maxPixels };
+      if (input.preprocess === 'mnist') return handle('mnist', input.tensor, { labelCount, image });
+      if (input.preprocess === 'symbols') return handle('symbols', input.tensor, { labelCount, image });
+      return handle('ocr', input.tensor, { image, vocabularyPath: model.vocabularyPath });
+    }
     case 'AUDIO':
-      inputTensor = input.tensor;
-      Object.assign(options, { maxBytes: input.maxBytes, maxSeconds: input.maxSeconds, stateTensor: input.stateTensor, sampleRateTensor: input.sampleRateTensor });
-      break;
+      return handle('vad', input.tensor, { maxSeconds: input.maxSeconds, stateTensor: input.stateTensor, sampleRateTensor: input.sampleRateTensor });
     case 'TENSOR':
-      inputTensor = input.tensors[0]!.name;
-      Object.assign(options, { tensors: input.tensors, outputNames: manifest.output.names ?? null });
-      break;
+      return handle('tensor', input.tensors[0]!.name, { tensors: input.tensors, outputNames: outputNames(manifest.output.names) });
   }
-  return { id: model.id, filePath: model.filePath, pipeline: pipelineOf(model), inputTensor, outputs, options };
+}
+
+/** The manifest's `output.names` (one name or a list), or null: every output of the graph. */
+function outputNames(names: string | string[] | undefined): string[] | null {
+  if (names === undefined) return null;
+  return typeof names === 'string' ? [names] : names;
 }

@@ -5,48 +5,68 @@
  * change what it reads; grouped, every line reads as it would alone (and as the cache assumes).
  * Output: per-step character probabilities [N, W/8, 6625], CTC-decoded greedily here.
  */
+import { readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
-import { decodeImage } from '../processing/image.ts';
-import { ctcGreedyDecode, groupOcrLines, loadOcrKeys, prepareOcrBatch, type OcrBatchOptions } from '../processing/ocr.ts';
-import { bytesOf, mergeResults, prepareEach } from './items.ts';
-import { outputName, runSession, timed, type Pipeline } from './pipeline.ts';
-import type { ItemResult } from '../domain/types.ts';
+import { decodeImage, type DecodedImage } from '../processing/image.ts';
+import { ctcGreedyDecode, groupOcrLines, OCR_CLASSES, prepareOcrBatch } from '../processing/ocr.ts';
+import { bytesOf } from './bytes.ts';
+import type { HandleOf } from './handle.ts';
+import { outputName } from './outputs.ts';
+import { runFeeds, type Pipeline } from './pipeline.ts';
 
-const OPTIONS: OcrBatchOptions = { height: 48, maxWidth: 3200 };
 /** A line longer than this is squeezed anyway; decoding bigger images wastes time. */
 const MAX_DECODE_SIDE = 4096;
-const keysByPath = new Map<string, string[]>();
 
-function keys(path: string): string[] {
-  let loaded = keysByPath.get(path);
-  if (!loaded) {
-    loaded = loadOcrKeys(path);
-    keysByPath.set(path, loaded);
+/**
+ * Reads the character dictionary and returns the class table the model indexes: index 0 is the
+ * CTC blank (an empty string, so it can never be emitted as text), then one entry per line of the
+ * file, then a space (PaddleOCR's `use_space_char`). For ppocr_keys_v1.txt that is 6625 entries,
+ * the model's class count; a mismatch throws, since every character would then be shifted.
+ */
+export function readOcrKeys(path: string): string[] {
+  const text = readFileSync(path, 'utf8');
+  // Lines end with \n (a trailing newline is optional); a \r from a Windows checkout is not a
+  // character of the dictionary.
+  const lines = text.split('\n').map((line) => line.replace(/\r$/, ''));
+  if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
+  const keys = ['', ...lines, ' '];
+  if (keys.length !== OCR_CLASSES) {
+    throw new Error(`${path}: ${lines.length} characters + blank + space = ${keys.length} classes, but the model outputs ${OCR_CLASSES}`);
   }
-  return loaded;
+  return keys;
 }
 
-export const ocr: Pipeline = {
-  async run(session, model, payloads, context) {
-    const { timings } = context;
-    const vocabulary = keys(String(model.options.vocabularyPath));
-    const limits = { maxBytes: Number(model.options.maxBytes), maxPixels: Number(model.options.maxPixels) };
-    const prepared = await timed(timings, 'preprocessMs', () => prepareEach(payloads, (p) => decodeImage(bytesOf(p), limits, 'rgb', MAX_DECODE_SIDE)));
-    const images = prepared.flatMap((p) => (p.ok ? [p.value] : []));
-    const answers: ItemResult[] = new Array(images.length);
-    const name = outputName(model, 'probabilities');
-    for (const group of groupOcrLines(images, OPTIONS)) {
-      const batch = await timed(timings, 'preprocessMs', () => prepareOcrBatch(group.indices.map((i) => images[i]!), { ...OPTIONS, minWidth: group.width }));
-      const outputs = await runSession(session, { [model.inputTensor]: new ort.Tensor('float32', batch.data, batch.dims) }, [name], context);
-      await timed(timings, 'postprocessMs', () => {
-        const output = outputs[name]!;
-        const [n, t, c] = output.dims as [number, number, number];
-        const texts = ctcGreedyDecode(output.data as Float32Array, n, t, c, vocabulary, batch.widths);
-        group.indices.forEach((index, k) => {
-          answers[index] = { kind: 'textRecognition', text: texts[k]!.text, confidence: texts[k]!.confidence };
-        });
-      });
-    }
-    return mergeResults(prepared, answers);
+const keysByPath = new Map<string, string[]>();
+
+function keysOf(model: HandleOf<'ocr'>): string[] {
+  const path = model.options.vocabularyPath;
+  if (path === null) throw new Error(`model ${model.id}: a text-line model needs a "vocabulary" file (its alphabet) in its manifest`);
+  let keys = keysByPath.get(path);
+  if (!keys) {
+    keys = readOcrKeys(path);
+    keysByPath.set(path, keys);
+  }
+  return keys;
+}
+
+interface OcrFeed {
+  feeds: ort.InferenceSession.FeedsType;
+  /** Each line's width before padding: its text is decoded from those columns only. */
+  widths: number[];
+}
+
+export const ocr: Pipeline<'ocr', DecodedImage, OcrFeed, ort.InferenceSession.ReturnType> = {
+  decode: (payload, model) => decodeImage(bytesOf(payload), model.options.image, 'rgb', MAX_DECODE_SIDE),
+  outputs: (model) => [outputName(model, 'probabilities')],
+  runs: (lines) => groupOcrLines(lines).map((group) => group.indices),
+  feed(lines, { model }) {
+    const batch = prepareOcrBatch(lines);
+    return { feeds: { [model.inputTensor]: new ort.Tensor('float32', batch.data, batch.dims) }, widths: batch.widths };
+  },
+  run: (session, fed, batch) => runFeeds(session, fed.feeds, batch),
+  postprocess(outputs, _lines, fed, { model, outputs: [name] }) {
+    const output = outputs[name!]!;
+    const [n, t, c] = output.dims as [number, number, number];
+    return ctcGreedyDecode(output.data as Float32Array, n, t, c, keysOf(model), fed.widths).map(({ text, confidence }) => ({ kind: 'textRecognition', text, confidence }));
   },
 };

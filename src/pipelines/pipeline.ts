@@ -1,88 +1,109 @@
 /**
- * A pipeline is the worker-side half of a model family: it turns a batch of checked inputs into
- * the model's feeds (pre-processing), runs the session, and turns the outputs into one result per
- * input (post-processing). It runs on a worker thread, so decoding images, tokenising text and
- * decoding CTC output never take time from the main thread's event loop.
+ * A pipeline is the worker-side half of a model family, in four steps that runPipeline takes
+ * every batch through, in this order, for every model:
+ *
+ *   decode       each input alone (decode an image or a WAV file, tokenise a text); an input
+ *                that cannot be decoded fails alone and the rest of the batch still runs
+ *   feed         the decoded inputs of one session run -> the graph's input tensors
+ *   run          the session (once, or step by step for a recurrent model)
+ *   postprocess  the outputs -> one answer per input
+ *
+ * runPipeline also splits the batch into runs where a pipeline asks (OCR lines of one width, a
+ * graph that fixes its batch at 1), times each step into preprocess / inference / postprocess,
+ * and reports the graph outputs it fetched. It runs on a worker thread, so decoding images,
+ * tokenising text and decoding CTC output never take time from the main thread's event loop.
  */
+import { performance } from 'node:perf_hooks';
 import type * as ort from 'onnxruntime-node';
 import type { ClassificationNeeds, ItemFailure, ItemResult, Payload, PhaseTimings } from '../domain/types.ts';
-import type { ModelHandle } from '../engine/tasks.ts';
+import { InputError } from '../processing/errors.ts';
+import type { HandleOf, PipelineName } from './handle.ts';
 
-/** What a pipeline gets besides the session and the inputs. */
-export interface RunContext {
-  timings: PhaseTimings;
-  /** Classifiers: fetch and compute only what the batch's queries select. */
+/** What every step of one batch may read. */
+export interface Batch<P extends PipelineName> {
+  model: HandleOf<P>;
+  /** Classifiers: compute only what the batch's queries select. */
   needs: ClassificationNeeds;
-  /** Records each graph output session.run is asked for. */
-  fetched: Set<string>;
+  /** The graph outputs this batch fetches. */
+  outputs: readonly string[];
 }
 
-export interface Pipeline {
-  /**
-   * One result per payload, in order. An input that cannot be processed yields an ItemFailure
-   * and the others still run; an error thrown here fails the whole batch.
-   */
-  run(session: ort.InferenceSession, model: ModelHandle, payloads: readonly Payload[], context: RunContext): Promise<Array<ItemResult | ItemFailure>>;
+export interface Pipeline<P extends PipelineName, Item, Fed, Out> {
+  /** Decodes one input. An InputError fails this input only (BAD_USER_INPUT); anything else fails the batch. */
+  decode(payload: Payload, model: HandleOf<P>): Item | Promise<Item>;
+  /** The graph outputs a batch fetches: only those the selected fields need. */
+  outputs(model: HandleOf<P>, needs: ClassificationNeeds, session: ort.InferenceSession): readonly string[];
+  /** Splits the decoded inputs into session runs (lists of indices into `items`); undefined: one run of all. */
+  runs?(items: readonly Item[], model: HandleOf<P>): number[][] | undefined;
+  /** The feeds of one run. */
+  feed(items: readonly Item[], batch: Batch<P>): Fed;
+  /** Runs the session on one run's feeds. */
+  run(session: ort.InferenceSession, fed: Fed, batch: Batch<P>): Promise<Out>;
+  /** One answer per item of the run, in order. */
+  postprocess(out: Out, items: readonly Item[], fed: Fed, batch: Batch<P>): ItemResult[];
 }
 
-/** session.run for the named outputs, timed as inference and recorded as fetched. */
-export function runSession(session: ort.InferenceSession, feeds: ort.InferenceSession.FeedsType, outputs: string[], context: RunContext): Promise<ort.InferenceSession.ReturnType> {
-  for (const name of outputs) context.fetched.add(name);
-  return timed(context.timings, 'inferenceMs', () => session.run(feeds, outputs));
+export interface BatchOutcome {
+  /** One per payload, in order: an answer, or the failure of that input alone. */
+  results: Array<ItemResult | ItemFailure>;
+  timings: PhaseTimings;
+  /** The graph outputs session.run was asked for (what `needs` saved shows here). */
+  fetched: string[];
 }
 
-/** Index of the largest value; the first one wins a tie, as ONNX-ML classifiers do. */
-export function argmax(values: ArrayLike<number>): number {
-  let best = 0;
-  for (let i = 1; i < values.length; i++) if (values[i]! > values[best]!) best = i;
-  return best;
+/** session.run of a batch's outputs, for the pipelines whose feed is the graph's inputs as they are. */
+export function runFeeds(session: ort.InferenceSession, feeds: ort.InferenceSession.FeedsType, batch: Batch<PipelineName>): Promise<ort.InferenceSession.ReturnType> {
+  return session.run(feeds, batch.outputs);
 }
 
-/** Classifier answers from [rows, classes] probabilities (kept, since they were computed anyway). */
-export function classificationsOf(probabilities: Float32Array, rows: number, classes: number): ItemResult[] {
-  return rowsOf(probabilities, rows, classes).map((row) => ({ kind: 'classification' as const, labelIndex: argmax(row), probabilities: row }));
-}
+export async function runPipeline<P extends PipelineName, Item, Fed, Out>(
+  pipeline: Pipeline<P, Item, Fed, Out>,
+  session: ort.InferenceSession,
+  model: HandleOf<P>,
+  payloads: readonly Payload[],
+  needs: ClassificationNeeds,
+): Promise<BatchOutcome> {
+  const timings: PhaseTimings = { preprocessMs: 0, inferenceMs: 0, postprocessMs: 0 };
+  const results = new Array<ItemResult | ItemFailure>(payloads.length);
+  const items: Item[] = [];
+  /** The payload index of each decoded item. */
+  const positions: number[] = [];
 
-export function failure(code: string, message: string): ItemFailure {
-  return { kind: 'failure', code, message };
-}
-
-/** Runs `fn`, adding its duration to `timings[phase]`. */
-export async function timed<T>(timings: PhaseTimings, phase: keyof PhaseTimings, fn: () => T | Promise<T>): Promise<T> {
   const started = performance.now();
-  try {
-    return await fn();
-  } finally {
-    timings[phase] += performance.now() - started;
+  for (let i = 0; i < payloads.length; i++) {
+    try {
+      const decoded = pipeline.decode(payloads[i]!, model);
+      items.push(decoded instanceof Promise ? await decoded : decoded);
+      positions.push(i);
+    } catch (error) {
+      // Errors cross back to the main thread as data: structured clone would drop the class.
+      if (!(error instanceof InputError)) throw error;
+      results[i] = { kind: 'failure', code: error.code, message: error.message };
+    }
   }
-}
+  timings.preprocessMs += performance.now() - started;
+  if (items.length === 0) return { results, timings, fetched: [] };
 
-/**
- * Classifier outputs can land a hair outside [0, 1] (float32 sums of tree leaves give 1.0000001);
- * the API promises probabilities in 0..1, so the last bit of rounding is clamped away.
- */
-export function clampProbabilities(values: Float32Array): Float32Array {
-  for (let i = 0; i < values.length; i++) values[i] = Math.min(1, Math.max(0, values[i]!));
-  return values;
-}
-
-/** Splits a [rows, width] row-major output into one view per row, sharing its buffer. */
-export function rowsOf(data: Float32Array, rows: number, width: number): Float32Array[] {
-  return Array.from({ length: rows }, (_, i) => data.subarray(i * width, (i + 1) * width));
-}
-
-export function outputName(model: ModelHandle, role: string): string {
-  const name = model.outputs[role];
-  if (!name) throw new Error(`model ${model.id}: no "${role}" output is configured`);
-  return name;
-}
-
-export function floatOutput(outputs: ort.InferenceSession.ReturnType, name: string, model: ModelHandle, length: number): Float32Array {
-  const tensor = outputs[name];
-  if (!tensor || tensor.type !== 'float32' || tensor.data.length !== length) {
-    throw new Error(
-      `model ${model.id}: output "${name}" should be float32 with ${length} values, got ${tensor ? `${tensor.type} [${tensor.dims.join(', ')}]` : 'nothing'}`,
-    );
-  }
-  return tensor.data as Float32Array;
+  const batch: Batch<P> = { model, needs, outputs: pipeline.outputs(model, needs, session) };
+  /** Feeds, runs and post-processes `runItems` (items[run[k]], or all items when `run` is null). */
+  const runOnce = async (runItems: readonly Item[], run: readonly number[] | null) => {
+    const fedFrom = performance.now();
+    const fed = pipeline.feed(runItems, batch);
+    const ranFrom = performance.now();
+    timings.preprocessMs += ranFrom - fedFrom;
+    const out = await pipeline.run(session, fed, batch);
+    const postFrom = performance.now();
+    timings.inferenceMs += postFrom - ranFrom;
+    const answers = pipeline.postprocess(out, runItems, fed, batch);
+    timings.postprocessMs += performance.now() - postFrom;
+    if (answers.length !== runItems.length) throw new Error(`model ${model.id}: ${answers.length} answers for a run of ${runItems.length} inputs`);
+    for (let k = 0; k < answers.length; k++) results[positions[run ? run[k]! : k]!] = answers[k]!;
+    answered += answers.length;
+  };
+  let answered = 0;
+  const runs = pipeline.runs?.(items, model);
+  if (!runs) await runOnce(items, null);
+  else for (const run of runs) await runOnce(run.map((i) => items[i]!), run);
+  if (answered !== items.length) throw new Error(`model ${model.id}: the runs answered ${answered} of ${items.length} inputs`);
+  return { results, timings, fetched: [...batch.outputs] };
 }

@@ -4,29 +4,37 @@
  * output is fetched; otherwise the probabilities, from which the label is derived.
  */
 import * as ort from 'onnxruntime-node';
-import type { Payload } from '../domain/types.ts';
-import { clampProbabilities, classificationsOf, floatOutput, outputName, runSession, timed, type Pipeline } from './pipeline.ts';
+import { clampProbabilities } from '../processing/probabilities.ts';
+import type { HandleOf } from './handle.ts';
+import { classificationsOf, floatOutput, outputName } from './outputs.ts';
+import { runFeeds, type Batch, type Pipeline } from './pipeline.ts';
 
-export const tabular: Pipeline = {
-  async run(session, model, payloads, context) {
-    const width = Number(model.options.featureCount);
-    const classes = Number(model.options.labelCount);
-    const feed = await timed(context.timings, 'preprocessMs', () => {
-      const data = new Float32Array(payloads.length * width);
-      payloads.forEach((p: Payload, i) => {
-        if (p.kind !== 'features') throw new Error(`model ${model.id} takes features, got ${p.kind}`);
-        data.set(p.values, i * width);
-      });
-      return { [model.inputTensor]: new ort.Tensor('float32', data, [payloads.length, width]) };
-    });
-    const labelName = model.outputs.label;
-    if (context.needs === 'label' && labelName) {
-      const outputs = await runSession(session, feed, [labelName], context);
-      const labels = outputs[labelName]!.data as BigInt64Array;
-      return Array.from(labels, (label) => ({ kind: 'classification' as const, labelIndex: Number(label) }));
-    }
-    const name = outputName(model, 'probabilities');
-    const outputs = await runSession(session, feed, [name], context);
-    return timed(context.timings, 'postprocessMs', () => classificationsOf(clampProbabilities(floatOutput(outputs, name, model, payloads.length * classes)), payloads.length, classes));
+/** The label output, when the batch needs nothing more and the graph has one. */
+function labelOnly({ model, needs }: { model: HandleOf<'tabular'>; needs: Batch<'tabular'>['needs'] }): string | undefined {
+  return needs === 'label' ? model.outputs.label : undefined;
+}
+
+export const tabular: Pipeline<'tabular', Float32Array, ort.InferenceSession.FeedsType, ort.InferenceSession.ReturnType> = {
+  decode(payload, model) {
+    if (payload.kind !== 'features') throw new Error(`model ${model.id} takes features, got ${payload.kind}`);
+    return payload.values;
+  },
+  outputs(model, needs) {
+    const label = labelOnly({ model, needs });
+    return label ? [label] : [outputName(model, 'probabilities')];
+  },
+  feed(rows, { model }) {
+    const width = model.options.featureCount;
+    const data = new Float32Array(rows.length * width);
+    rows.forEach((row, i) => data.set(row, i * width));
+    return { [model.inputTensor]: new ort.Tensor('float32', data, [rows.length, width]) };
+  },
+  run: runFeeds,
+  postprocess(outputs, rows, _fed, batch) {
+    const label = labelOnly(batch);
+    if (label) return Array.from(outputs[label]!.data as BigInt64Array, (index) => ({ kind: 'classification' as const, labelIndex: Number(index) }));
+    const { model } = batch;
+    const classes = model.options.labelCount;
+    return classificationsOf(clampProbabilities(floatOutput(outputs, outputName(model, 'probabilities'), model, rows.length * classes)), rows.length, classes);
   },
 };

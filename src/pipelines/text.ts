@@ -4,22 +4,24 @@
  * matches, so padding never changes an answer). Output: probabilities [N, labels].
  */
 import * as ort from 'onnxruntime-node';
+import { clampProbabilities } from '../processing/probabilities.ts';
 import { padTokens, tokenize } from '../processing/text.ts';
-import { clampProbabilities, classificationsOf, floatOutput, outputName, runSession, timed, type Pipeline } from './pipeline.ts';
+import { classificationsOf, floatOutput, outputName } from './outputs.ts';
+import { runFeeds, type Pipeline } from './pipeline.ts';
 
-export const text: Pipeline = {
-  async run(session, model, payloads, { timings, ...context }) {
-    const classes = Number(model.options.labelCount);
-    const feed = await timed(timings, 'preprocessMs', () => {
-      const rows = payloads.map((p) => {
-        if (p.kind !== 'text') throw new Error(`model ${model.id} takes text, got ${p.kind}`);
-        return tokenize(p.text);
-      });
-      const { data, dims } = padTokens(rows);
-      return new ort.Tensor('string', data, dims);
-    });
-    const name = outputName(model, 'probabilities');
-    const outputs = await runSession(session, { [model.inputTensor]: feed }, [name], { timings, ...context });
-    return timed(timings, 'postprocessMs', () => classificationsOf(clampProbabilities(floatOutput(outputs, name, model, payloads.length * classes)), payloads.length, classes));
+export const text: Pipeline<'text', string[], ort.InferenceSession.FeedsType, ort.InferenceSession.ReturnType> = {
+  decode(payload, model) {
+    if (payload.kind !== 'text') throw new Error(`model ${model.id} takes text, got ${payload.kind}`);
+    return tokenize(payload.text);
+  },
+  outputs: (model) => [outputName(model, 'probabilities')],
+  feed(rows, { model }) {
+    const { data, dims } = padTokens(rows);
+    return { [model.inputTensor]: new ort.Tensor('string', data, dims) };
+  },
+  run: runFeeds,
+  postprocess(outputs, rows, _fed, { model }) {
+    const classes = model.options.labelCount;
+    return classificationsOf(clampProbabilities(floatOutput(outputs, outputName(model, 'probabilities'), model, rows.length * classes)), rows.length, classes);
   },
 };

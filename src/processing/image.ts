@@ -29,8 +29,6 @@ export interface ImageLimits {
   maxBytes: number;
   /** Largest accepted width x height (after EXIF orientation; the product is the same). */
   maxPixels: number;
-  /** Largest accepted width or height, if set. */
-  maxSide?: number;
 }
 
 export type ImageChannels = 'grey' | 'rgb';
@@ -122,17 +120,12 @@ export async function decodeImage(
   };
 }
 
-/** Refuses dimensions over the limits, with a message that gives the numbers both ways. */
+/** Refuses an image over the pixel limit, with a message that gives the numbers both ways. */
 function checkDimensions(width: number, height: number, limits: ImageLimits): void {
   const pixels = width * height;
   if (pixels > limits.maxPixels) {
     throw new ImageInputError(
       `image is ${width}x${height} (${pixels} pixels); at most ${limits.maxPixels} pixels are allowed`,
-    );
-  }
-  if (limits.maxSide !== undefined && Math.max(width, height) > limits.maxSide) {
-    throw new ImageInputError(
-      `image is ${width}x${height}; neither side may exceed ${limits.maxSide} pixels`,
     );
   }
 }

