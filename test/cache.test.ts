@@ -12,6 +12,7 @@ import { open } from 'lmdb';
 import { cacheKey } from '../src/cache/prediction-cache.ts';
 import { encodeEntry } from '../src/cache/result-codec.ts';
 import { startCli } from './helpers/cli.ts';
+import { graphql, post } from './helpers/client.ts';
 import { TOY_WEIGHTS, toyClassifierOnnx, writeFeaturesModel } from './helpers/fixture-models.ts';
 import { freePort, IRIS_QUERY, startTestServer, tempDir } from './helpers/server.ts';
 
@@ -137,20 +138,19 @@ describe('result cache', () => {
     const dir = tempDir();
     const query = '{ predict(model: "iris", input: { features: [5.1, 3.5, 1.4, 0.2] }) { ... on Classification { label } } }';
     const sha256Hash = createHash('sha256').update(query).digest('hex');
-    const post = (url: string, body: unknown) =>
-      fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }).then((r) => r.json() as Promise<any>);
+    const ask = (url: string, body: { query?: string; extensions: Record<string, unknown> }) => graphql(url, body);
     const extensions = { persistedQuery: { version: 1, sha256Hash } };
     const first = await startTestServer({ CACHE_URL: `lmdb://${dir}` });
-    const unknown = await post(first.url, { extensions });
-    assert.equal(unknown.errors[0].extensions.code, 'PERSISTED_QUERY_NOT_FOUND');
-    const registered = await post(first.url, { query, extensions });
+    const unknown = await ask(first.url, { extensions });
+    assert.equal(unknown.errors![0]!.extensions!.code, 'PERSISTED_QUERY_NOT_FOUND');
+    const registered = await ask(first.url, { query, extensions });
     assert.equal(registered.data.predict.label, 'setosa');
-    const byHash = await post(first.url, { extensions });
+    const byHash = await ask(first.url, { extensions });
     assert.equal(byHash.data.predict.label, 'setosa');
     await first.close();
     const second = await startTestServer({ CACHE_URL: `lmdb://${dir}` });
     try {
-      const afterRestart = await post(second.url, { extensions });
+      const afterRestart = await ask(second.url, { extensions });
       assert.equal(afterRestart.data.predict.label, 'setosa');
     } finally {
       await second.close();
@@ -160,10 +160,7 @@ describe('result cache', () => {
 
   it('clears one model or every model, for an admin only', async () => {
     const server = await startTestServer({ ADMIN_TOKEN: 'cache-admin' });
-    const admin = (query: string) =>
-      fetch(`${server.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer cache-admin' }, body: JSON.stringify({ query }) }).then(
-        (r) => r.json() as Promise<any>,
-      );
+    const admin = (query: string) => server.graphql(query, undefined, { headers: { authorization: 'Bearer cache-admin' } });
     try {
       await server.graphql(IRIS_QUERY, { features: [5.5, 2.4, 3.8, 1.1] });
       await server.graphql('{ predict(model: "spam", input: { text: "lunch at noon?" }) { cached } }');
@@ -185,8 +182,8 @@ describe('result cache', () => {
     const dir = tempDir();
     const [a, b] = await Promise.all([startCli(['--cache-url', `lmdb://${dir}`, '--workers', '1']), startCli(['--cache-url', `lmdb://${dir}`, '--workers', '1'])]);
     const ask = async (url: string) => {
-      const res = await fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: WITH_OPTIONS, variables: { f: [6.9, 3.1, 5.4, 2.1] } }) });
-      return ((await res.json()) as { data: { predict: { cacheSource: string; label: string } } }).data.predict;
+      const res = await graphql<{ predict: { cacheSource: string; label: string } }>(url, { query: WITH_OPTIONS, variables: { f: [6.9, 3.1, 5.4, 2.1] } });
+      return res.data!.predict;
     };
     try {
       assert.equal((await ask(a.url)).cacheSource, 'NONE');
@@ -208,12 +205,7 @@ describe('result cache', () => {
     const dir = tempDir();
     const server = await startCli(['--cache-url', `lmdb://${dir}`, '--log-level', 'info']);
     const query = 'query ($inputs: [PredictionInput!]!) { predictMany(model: "iris", inputs: $inputs) { cached } }';
-    const send = (n: number) =>
-      fetch(`${server.url}/graphql`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ query, variables: { inputs: Array.from({ length: 200 }, (_, i) => ({ features: [n, i, 1, 1] })) } }),
-      }).catch(() => null);
+    const send = (n: number) => post(server.url, { query, variables: { inputs: Array.from({ length: 200 }, (_, i) => ({ features: [n, i, 1, 1] })) } }).catch(() => null);
     // One batch of answers first, given a moment to be committed (writes are not awaited by
     // the response; LMDB commits them within milliseconds), then a stream cut by SIGKILL.
     assert.ok(await send(0));

@@ -7,6 +7,7 @@ import { createInterface } from 'node:readline';
 import { availableParallelism } from 'node:os';
 import { describe, it } from 'node:test';
 import { ConfigError, loadConfig, SETTINGS } from '../src/config.ts';
+import { post } from './helpers/client.ts';
 import { tempDir } from './helpers/server.ts';
 
 describe('loadConfig', () => {
@@ -73,11 +74,7 @@ describe('npm start (src/main.ts)', () => {
         if (entry.msg === 'listening') url = entry.url!;
         if (entry.msg === 'ready') break;
       }
-      const res = await fetch(`${url}/graphql`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ query: '{ predict(model: "iris", input: {features: [5.1, 3.5, 1.4, 0.2]}) { ... on Classification { label } } }' }),
-      });
+      const res = await post(url, { query: '{ predict(model: "iris", input: {features: [5.1, 3.5, 1.4, 0.2]}) { ... on Classification { label } } }' });
       assert.deepEqual(await res.json(), { data: { predict: { label: 'setosa' } } });
       child.kill('SIGTERM');
       const [code] = await once(child, 'exit');

@@ -8,6 +8,7 @@ import { rmSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { drawDigitPng } from '../training/digits/render.ts';
 import { modelsDirWithSlowModel } from './helpers/fixture-models.ts';
+import { post } from './helpers/client.ts';
 import { startTestServer, type TestServer } from './helpers/server.ts';
 
 const SLOW_MANY = 'query ($inputs: [PredictionInput!]!, $options: PredictOptions) { predictMany(model: "slow", inputs: $inputs, options: $options) { ... on Classification { label } } }';
@@ -17,10 +18,6 @@ const SLOW_ONE = 'query ($features: [Float!]!, $options: PredictOptions) { predi
 function occupyWorker(server: TestServer, seed: number) {
   const inputs = Array.from({ length: 64 }, (_, i) => ({ features: [seed, i, 0, 0] }));
   return server.graphql(SLOW_MANY, { inputs });
-}
-
-async function post(server: TestServer, query: string, variables: Record<string, unknown>, signal?: AbortSignal) {
-  return fetch(`${server.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }), signal });
 }
 
 /** Waits until the metric reaches `value` (the server updates it when a batch finishes). */
@@ -75,7 +72,7 @@ describe('engine', () => {
     await new Promise((resolve) => setTimeout(resolve, 50));
     // 150 new inputs against a queue of 100 while the worker is busy.
     const inputs = Array.from({ length: 150 }, (_, i) => ({ features: [6, i, 0, 0] }));
-    const res = await post(server, SLOW_MANY, { inputs });
+    const res = await post(server.url, { query: SLOW_MANY, variables: { inputs } });
     assert.equal(res.status, 503);
     assert.equal(res.headers.get('retry-after'), '1');
     const body = (await res.json()) as { errors: Array<{ message: string; extensions: { code: string } }> };
@@ -113,7 +110,7 @@ describe('engine', () => {
     await new Promise((resolve) => setTimeout(resolve, 20));
     const controller = new AbortController();
     const inputs = Array.from({ length: 5 }, (_, i) => ({ features: [10, i, 0, 0] }));
-    const gone = post(server, SLOW_MANY, { inputs }, controller.signal).catch((error: Error) => error);
+    const gone = post(server.url, { query: SLOW_MANY, variables: { inputs } }, { signal: controller.signal }).catch((error: Error) => error);
     await new Promise((resolve) => setTimeout(resolve, 50));
     controller.abort();
     assert.ok((await gone) instanceof Error);

@@ -11,6 +11,7 @@ import { once } from 'node:events';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startCli, type CliServer } from './helpers/cli.ts';
+import { graphql, request } from './helpers/client.ts';
 import { FuzzCases, type FuzzCase } from './helpers/fuzz-cases.ts';
 import { MB, sampleMemory } from './helpers/load.ts';
 import { IRIS_QUERY, tempDir } from './helpers/server.ts';
@@ -51,7 +52,7 @@ function judge(status: number, text: string): Answer {
 
 async function fire(base: string, c: FuzzCase): Promise<Answer> {
   try {
-    const res = await fetch(base + c.path, { method: c.method, headers: c.headers, body: c.body, signal: AbortSignal.timeout(60_000) });
+    const res = await request(base + c.path, { method: c.method, headers: c.headers, body: c.body, signal: AbortSignal.timeout(60_000) });
     return judge(res.status, await res.text());
   } catch (error) {
     const cause = (error as { cause?: { code?: string } }).cause;
@@ -107,8 +108,7 @@ describe('fuzz', () => {
     assert.equal(server.child.exitCode, null, 'the server process is alive');
     assert.deepEqual(problems.slice(0, 20), [], `${problems.length} responses broke the contract`);
     // A valid query still answers right after.
-    const res = await fetch(`${server.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: IRIS_QUERY, variables: { features: [5.1, 3.5, 1.4, 0.2] } }) });
-    const body = (await res.json()) as { data: { predict: { label: string } } };
-    assert.equal(body.data.predict.label, 'setosa');
+    const res = await graphql<{ predict: { label: string } }>(server.url, { query: IRIS_QUERY, variables: { features: [5.1, 3.5, 1.4, 0.2] } });
+    assert.equal(res.data!.predict.label, 'setosa');
   });
 });

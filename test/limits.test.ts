@@ -7,12 +7,13 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { formatErrorWith } from '../src/graphql/format-error.ts';
+import { post as postRaw } from './helpers/client.ts';
 import { startTestServer, type TestServer } from './helpers/server.ts';
 
 const OCR_SAMPLE = readFileSync(new URL('../models/ocr/sample.png', import.meta.url)).toString('base64');
 
 async function post(server: TestServer, body: string, contentType = 'application/json') {
-  const res = await fetch(`${server.url}/graphql`, { method: 'POST', headers: { 'content-type': contentType }, body });
+  const res = await postRaw(server.url, body, { headers: { 'content-type': contentType } });
   const text = await res.text();
   return { status: res.status, type: res.headers.get('content-type') ?? '', text, json: JSON.parse(text) as { data?: any; errors?: Array<{ message: string; extensions: Record<string, unknown> }> } };
 }
@@ -172,7 +173,7 @@ describe('load shedding at the door', () => {
     const server = await startTestServer({ CACHE_URL: 'memory://', MAX_EVENT_LOOP_DELAY_MS: '50' });
     try {
       const body = JSON.stringify({ query: '{ models { name } }' });
-      const request = () => fetch(`${server.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      const request = () => postRaw(server.url, body);
       // Hold this process's event loop (the server's) for 300 ms while a request arrives.
       const pending = request();
       await new Promise<void>((resolve) => setImmediate(() => {

@@ -1,6 +1,7 @@
 /** Where the time goes: per-phase timings in the response, Prometheus histograms, request ids. */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { post as postTo } from './helpers/client.ts';
 import { startTestServer, type TestServer } from './helpers/server.ts';
 
 const PHASES = ['httpBodyParse', 'graphqlParse', 'graphqlValidate', 'cacheLookup', 'queueWait', 'preprocess', 'inference', 'postprocess', 'cacheWrite', 'execution', 'serialization'];
@@ -12,8 +13,7 @@ describe('observability', () => {
   });
   after(() => server.close());
 
-  const post = (body: unknown, headers: Record<string, string> = {}) =>
-    fetch(`${server.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+  const post = (body: unknown, headers: Record<string, string> = {}) => postTo(server.url, body, { headers });
 
   it('reports every phase in extensions when the client asks, and only then', async () => {
     const query = '{ predict(model: "iris", input: { features: [5.3, 3.7, 1.5, 0.2] }) { ... on Classification { label score } } }';

@@ -5,26 +5,17 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { rmSync } from 'node:fs';
-import { request } from 'node:http';
 import { describe, it } from 'node:test';
 import { startCli } from './helpers/cli.ts';
+import { post, request } from './helpers/client.ts';
 import { tempDir } from './helpers/server.ts';
 
 /** One request on a new connection, so the primary hands each one to the next process. */
-function ask(url: string, features: number[]): Promise<{ process: string; cacheSource: string; label: string }> {
-  const body = JSON.stringify({ query: `{ predict(model: "iris", input: { features: [${features.join(', ')}] }) { cacheSource ... on Classification { label } } }` });
-  return new Promise((resolve, reject) => {
-    const req = request(`${url}/graphql`, { method: 'POST', agent: false, headers: { 'content-type': 'application/json', connection: 'close' } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const { data } = JSON.parse(Buffer.concat(chunks).toString()) as { data: { predict: { cacheSource: string; label: string } } };
-        resolve({ process: String(res.headers['x-predictql-process']), ...data.predict });
-      });
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
+async function ask(url: string, features: number[]): Promise<{ process: string; cacheSource: string; label: string }> {
+  const query = `{ predict(model: "iris", input: { features: [${features.join(', ')}] }) { cacheSource ... on Classification { label } } }`;
+  const res = await post(url, { query }, { agent: false, headers: { connection: 'close' } });
+  const { data } = (await res.json()) as { data: { predict: { cacheSource: string; label: string } } };
+  return { process: String(res.headers.get('x-predictql-process')), ...data.predict };
 }
 
 describe('several server processes', () => {
@@ -44,7 +35,7 @@ describe('several server processes', () => {
       assert.ok(other.some((a) => a.cacheSource === 'STORE'));
       assert.ok(answers.every((a) => a.label === first.label));
 
-      const metrics = await (await fetch(`${server.url}/metrics`)).text();
+      const metrics = await (await request(`${server.url}/metrics`)).text();
       const count = (cached: string) => Number(new RegExp(`predictql_predictions_total\\{model="iris",outcome="ok",cached="${cached}"\\} (\\d+)`).exec(metrics)?.[1] ?? 0);
       assert.equal(count('false') + count('true'), 9, 'the metrics of both processes, merged');
       assert.equal(count('false'), 1);

@@ -181,28 +181,23 @@ describe('hot reload', () => {
     writeFileSync(join(modelsDir, 'broken', 'manifest.json'), '{ "name": "broken" ');
     const iris = await server.graphql('{ predict(model: "iris", input: {features: [5.1, 3.5, 1.4, 0.2]}) { ... on Classification { label } } }');
     assert.equal(iris.data.predict.label, 'setosa');
-    const reload = await fetch(`${server.url}/graphql`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: 'Bearer secret-token' },
-      body: JSON.stringify({ query: 'mutation { reloadModels { added removed unchanged } }' }),
-    });
-    const body = (await reload.json()) as { errors?: Array<{ message: string }> };
+    const body = await server.graphql('mutation { reloadModels { added removed unchanged } }', undefined, { headers: { authorization: 'Bearer secret-token' } });
     assert.match(body.errors?.[0]?.message ?? '', /broken[\\/]manifest.json: not valid JSON/);
     rmSync(join(modelsDir, 'broken'), { recursive: true });
   });
 
   it('reloads on demand through the admin mutation, and refuses it without the token', async () => {
-    const query = JSON.stringify({ query: 'mutation { reloadModels { added removed unchanged } }' });
+    const query = 'mutation { reloadModels { added removed unchanged } }';
     const anonymous = await server.graphql('mutation { reloadModels { added } }');
     assert.equal(anonymous.errors?.[0]?.extensions?.code, 'UNAUTHENTICATED');
-    const wrong = await fetch(`${server.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer nope' }, body: query });
-    assert.equal(((await wrong.json()) as { errors: Array<{ extensions: { code: string } }> }).errors[0]!.extensions.code, 'UNAUTHENTICATED');
+    const wrong = await server.graphql(query, undefined, { headers: { authorization: 'Bearer nope' } });
+    assert.equal(wrong.errors![0]!.extensions!.code, 'UNAUTHENTICATED');
     cpSync(join(modelsDir, 'iris'), join(modelsDir, 'iris-copy'), { recursive: true });
     const manifestPath = join(modelsDir, 'iris-copy', 'manifest.json');
     const { readFileSync } = await import('node:fs');
     writeFileSync(manifestPath, JSON.stringify({ ...JSON.parse(readFileSync(manifestPath, 'utf8')), name: 'iris-copy' }));
-    const ok = await fetch(`${server.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer secret-token' }, body: query });
-    const summary = ((await ok.json()) as { data: { reloadModels: { added: string[] } } }).data.reloadModels;
+    const ok = await server.graphql<{ reloadModels: { added: string[] } }>(query, undefined, { headers: { authorization: 'Bearer secret-token' } });
+    const summary = ok.data!.reloadModels;
     // The watcher may have picked the copy up first; either way it is served now.
     assert.ok(summary.added.length <= 1);
     assert.notEqual(await modelVersion('iris-copy'), null);

@@ -4,6 +4,7 @@ import { once } from 'node:events';
 import { rmSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { startCli } from './helpers/cli.ts';
+import { post } from './helpers/client.ts';
 import { modelsDirWithSlowModel } from './helpers/fixture-models.ts';
 import { tempDir } from './helpers/server.ts';
 import { MB, sampleMemory, send, Tally } from './helpers/load.ts';
@@ -16,11 +17,7 @@ describe('graceful shutdown', () => {
     try {
       const inputs = Array.from({ length: 64 }, (_, i) => ({ features: [i, 2, 3, 4] }));
       const query = 'query ($inputs: [PredictionInput!]!) { predictMany(model: "slow", inputs: $inputs) { cached ... on Classification { label } } }';
-      const inFlight = fetch(`${server.url}/graphql`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ query, variables: { inputs } }),
-      });
+      const inFlight = post(server.url, { query, variables: { inputs } });
       // Signal while the slow batch runs in the worker.
       await new Promise((resolve) => setTimeout(resolve, 150));
       server.child.kill('SIGTERM');
@@ -35,11 +32,7 @@ describe('graceful shutdown', () => {
       // The results written while shutting down were flushed: a new server reads them.
       const again = await startCli(['--models-dir', modelsDir, '--cache-url', `lmdb://${cacheDir}`, '--workers', '1']);
       try {
-        const res2 = await fetch(`${again.url}/graphql`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ query, variables: { inputs } }),
-        });
+        const res2 = await post(again.url, { query, variables: { inputs } });
         const body2 = (await res2.json()) as { data: { predictMany: Array<{ cached: boolean }> } };
         assert.ok(body2.data.predictMany.every((p) => p.cached));
       } finally {

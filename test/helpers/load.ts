@@ -5,8 +5,9 @@
  * server's resident memory from /metrics.
  */
 import { readFileSync } from 'node:fs';
-import { request as httpRequest, type Agent } from 'node:http';
+import type { Agent } from 'node:http';
 import { performance } from 'node:perf_hooks';
+import { request } from './client.ts';
 
 export interface Outcome {
   status: number;
@@ -18,10 +19,24 @@ export interface Outcome {
 }
 
 /** Sends one GraphQL POST; never throws: a network failure or a malformed answer is an outcome. */
-export async function send(url: string, body: unknown, timeoutMs: number, headers: Record<string, string> = {}): Promise<Outcome> {
+export function send(url: string, body: unknown, timeoutMs: number, headers: Record<string, string> = {}): Promise<Outcome> {
+  return outcomeOf(() => request(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body), signal: AbortSignal.timeout(timeoutMs) }));
+}
+
+/**
+ * `send` through node:http with `agent`, whose maxSockets bounds the connections as a proxy or a
+ * load balancer's pool would; requests beyond them wait in the agent (client-side), not as new
+ * connections in the server's accept queue.
+ */
+export function sendThrough(agent: Agent, url: string, body: unknown, timeoutMs: number): Promise<Outcome> {
+  return outcomeOf(() => request(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), agent, socketTimeoutMs: timeoutMs }));
+}
+
+/** The answer to `send()`, reduced to an Outcome, timed from the moment it is sent. */
+async function outcomeOf(send: () => Promise<Response>): Promise<Outcome> {
   const started = performance.now();
   try {
-    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body), signal: AbortSignal.timeout(timeoutMs) });
+    const res = await send();
     const text = await res.text();
     let json: any;
     try {
@@ -33,41 +48,9 @@ export async function send(url: string, body: unknown, timeoutMs: number, header
     return { status: res.status, code, ms: performance.now() - started, retryAfter: res.headers.get('retry-after'), body: json };
   } catch (error) {
     const cause = (error as { cause?: { code?: string } }).cause;
-    return { status: 0, code: `LOST: ${(error as Error).name}: ${(error as Error).message}${cause?.code ? ` (${cause.code})` : ''}`, ms: performance.now() - started, retryAfter: null, body: null };
+    const code = cause?.code ?? (error as { code?: string }).code;
+    return { status: 0, code: `LOST: ${(error as Error).name}: ${(error as Error).message}${code ? ` (${code})` : ''}`, ms: performance.now() - started, retryAfter: null, body: null };
   }
-}
-
-/**
- * `send` through node:http with `agent`, whose maxSockets bounds the connections as a proxy or a
- * load balancer's pool would; requests beyond them wait in the agent (client-side), not as new
- * connections in the server's accept queue.
- */
-export function sendThrough(agent: Agent, url: string, body: unknown, timeoutMs: number): Promise<Outcome> {
-  const started = performance.now();
-  const payload = JSON.stringify(body);
-  return new Promise((resolve) => {
-    const lost = (why: string) => resolve({ status: 0, code: `LOST: ${why}`, ms: performance.now() - started, retryAfter: null, body: null });
-    const req = httpRequest(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }, timeout: timeoutMs }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('error', (error) => lost(error.message));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        let json: any;
-        try {
-          json = JSON.parse(text);
-        } catch {
-          return lost(`not JSON (${text.slice(0, 80)})`);
-        }
-        const code = json.errors?.length ? String(json.errors[0]?.extensions?.code ?? 'NO_CODE') : 'ok';
-        const retryAfter = res.headers['retry-after'];
-        resolve({ status: res.statusCode ?? 0, code, ms: performance.now() - started, retryAfter: typeof retryAfter === 'string' ? retryAfter : null, body: json });
-      });
-    });
-    req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
-    req.on('error', (error: Error & { code?: string }) => lost(`${error.message}${error.code ? ` (${error.code})` : ''}`));
-    req.end(payload);
-  });
 }
 
 /** Counts outcomes by code and by status, and keeps the latencies of each code. */

@@ -6,19 +6,16 @@ import { rmSync } from 'node:fs';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { createLogger } from '../../src/logger.ts';
 import { startServer, type RunningServer } from '../../src/server.ts';
+import { graphql, request, type GraphQLResponse, type RequestOptions } from './client.ts';
 import { tempDir } from './temp.ts';
 
+export type { GraphQLResponse } from './client.ts';
 export { freePort, tempDir } from './temp.ts';
-
-export interface GraphQLResponse<T = any> {
-  status: number;
-  data?: T;
-  errors?: Array<{ message: string; path?: string[]; extensions?: { code?: string } }>;
-}
 
 export interface TestServer extends RunningServer {
   config: Config;
-  graphql<T = any>(query: string, variables?: Record<string, unknown>): Promise<GraphQLResponse<T>>;
+  /** A query through the test client (test/helpers/client.ts), with headers or a signal in `options`. */
+  graphql<T = any>(query: string, variables?: Record<string, unknown>, options?: Pick<RequestOptions, 'headers' | 'signal'>): Promise<GraphQLResponse<T>>;
   get(path: string, headers?: Record<string, string>): Promise<Response>;
   /** The value of a Prometheus sample at /metrics, e.g. metric('predictql_batch_size_count', { model: 'iris' }). */
   metric(name: string, labels?: Record<string, string>): Promise<number>;
@@ -46,21 +43,14 @@ export async function startTestServer(overrides: Record<string, string> = {}): P
       await server.close();
       if (ownCacheDir) rmSync(ownCacheDir, { recursive: true, force: true });
     },
-    async graphql(query, variables) {
-      const response = await fetch(`${server.url}/graphql`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ query, variables }),
-      });
-      // graphql-js builds results with null prototypes; a JSON round trip makes them plain.
-      const body = (await response.json()) as Omit<GraphQLResponse, 'status'>;
-      return { status: response.status, ...body };
+    graphql(query, variables, options) {
+      return graphql(server.url, { query, variables }, options);
     },
     get(path, headers = {}) {
-      return fetch(`${server.url}${path}`, { headers });
+      return request(`${server.url}${path}`, { headers });
     },
     async metric(name, labels = {}) {
-      const text = await (await fetch(`${server.url}/metrics`)).text();
+      const text = await (await request(`${server.url}/metrics`)).text();
       const wanted = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
       for (const line of text.split('\n')) {
         if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;

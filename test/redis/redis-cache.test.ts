@@ -9,16 +9,16 @@ import { randomInt } from 'node:crypto';
 import { once } from 'node:events';
 import { after, before, describe, it } from 'node:test';
 import { startCli, type CliServer } from '../helpers/cli.ts';
+import { graphql } from '../helpers/client.ts';
 import { freePort, startTestServer } from '../helpers/server.ts';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379/3';
 const QUERY = 'query ($f: [Float!]!) { predict(model: "iris", input: { features: $f }) { cached cacheSource ... on Classification { label } } }';
 
 async function ask(url: string, f: number[]) {
-  const res = await fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: QUERY, variables: { f } }) });
-  const body = (await res.json()) as { data: { predict: { cached: boolean; cacheSource: string; label: string } }; errors?: unknown };
+  const body = await graphql<{ predict: { cached: boolean; cacheSource: string; label: string } }>(url, { query: QUERY, variables: { f } });
   assert.equal(body.errors, undefined, JSON.stringify(body.errors));
-  return body.data.predict;
+  return body.data!.predict;
 }
 
 async function startRedis(port: number): Promise<ChildProcess> {
