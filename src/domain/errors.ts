@@ -57,12 +57,11 @@ export const ERROR_CODES = {
   /** The request's predictions would cost more than MAX_REQUEST_COST. */
   COST_LIMIT_EXCEEDED: { status: 400, clientFault: true },
 
-  // Raised by Apollo Server.
+  // Raised by Apollo Server (not PERSISTED_QUERY_NOT_SUPPORTED: automatic persisted queries are always on).
   GRAPHQL_PARSE_FAILED: { status: 400, clientFault: true },
   GRAPHQL_VALIDATION_FAILED: { status: 400, clientFault: true },
   /** An automatic persisted query's hash the server does not know yet (Apollo answers 200: the client sends the query). */
   PERSISTED_QUERY_NOT_FOUND: { status: 200, clientFault: true },
-  PERSISTED_QUERY_NOT_SUPPORTED: { status: 200, clientFault: true },
   /** The request names an operation its document does not hold. */
   OPERATION_RESOLUTION_FAILURE: { status: 400, clientFault: true },
 

@@ -25,8 +25,11 @@ import type { BatchPolicy, ClassificationNeeds, Payload } from '../domain/types.
 import type { Metrics } from '../metrics.ts';
 import type { Dispatcher } from './dispatcher.ts';
 import { Job, type ComputedItem } from './job.ts';
-import { WorkerCrashedError, type InferencePool } from './pool.ts';
 import type { ModelHandle } from '../pipelines/handle.ts';
+import { WorkerCrashedError, type InferencePool } from './pool.ts';
+
+/** What the batcher needs of the worker pool: running a batch (a fake in unit tests). */
+export type BatchRunner = Pick<InferencePool, 'run'>;
 
 /** Batches the wait estimate averages over: enough to smooth noise, few enough to follow load. */
 const RECENT_BATCHES = 16;
@@ -62,7 +65,7 @@ export class ModelBatcher {
     readonly modelName: string,
     private readonly handle: ModelHandle,
     readonly policy: BatchPolicy,
-    private readonly pool: InferencePool,
+    private readonly pool: BatchRunner,
     private readonly dispatcher: Dispatcher,
     private readonly metrics: Metrics,
   ) {
