@@ -4,26 +4,33 @@
  * (scripts/check-layers.ts keeps it so), so any layer can use it without depending on another.
  *
  * The string unions that are also GraphQL enums are the enums' TypeScript types: codegen.yml maps
- * the generated resolver types onto them, so schema and code cannot drift apart unnoticed.
+ * the generated resolver types onto them, and test/unit/schema-enums.test.ts checks that each
+ * list of values here is the schema's.
  */
 
 /** What a model answers (GraphQL `ModelTask`). */
-export type ModelTask = 'CLASSIFICATION' | 'TEXT_RECOGNITION' | 'SPEECH_DETECTION' | 'TENSOR';
+export const MODEL_TASKS = ['CLASSIFICATION', 'TEXT_RECOGNITION', 'SPEECH_DETECTION', 'TENSOR'] as const;
+export type ModelTask = (typeof MODEL_TASKS)[number];
 
 /** Which field of a prediction input a model reads (GraphQL `InputKind`). */
-export type InputKind = 'FEATURES' | 'TEXT' | 'IMAGE' | 'AUDIO' | 'TENSOR';
+export const INPUT_KINDS = ['FEATURES', 'TEXT', 'IMAGE', 'AUDIO', 'TENSOR'] as const;
+export type InputKind = (typeof INPUT_KINDS)[number];
 
 /** Where a model version is in its life (GraphQL `ModelState`). */
-export type ModelState = 'NOT_LOADED' | 'LOADING' | 'READY' | 'FAILED';
+export const MODEL_STATES = ['NOT_LOADED', 'LOADING', 'READY', 'FAILED'] as const;
+export type ModelState = (typeof MODEL_STATES)[number];
 
 /** When a model version is loaded into the workers (GraphQL `LoadingPolicy`). */
-export type LoadingPolicy = 'STARTUP' | 'FIRST_USE';
+export const LOADING_POLICIES = ['STARTUP', 'FIRST_USE'] as const;
+export type LoadingPolicy = (typeof LOADING_POLICIES)[number];
 
 /** How a request uses the result cache (GraphQL `CachePolicy`). */
-export type CachePolicy = 'USE' | 'BYPASS' | 'REFRESH';
+export const CACHE_POLICIES = ['USE', 'BYPASS', 'REFRESH'] as const;
+export type CachePolicy = (typeof CACHE_POLICIES)[number];
 
 /** Where an answer came from: the in-memory cache, the cache store, or the model (GraphQL `CacheSource`). */
-export type CacheSource = 'L1' | 'STORE' | 'NONE';
+export const CACHE_SOURCES = ['L1', 'STORE', 'NONE'] as const;
+export type CacheSource = (typeof CACHE_SOURCES)[number];
 
 /** A tensor of float32 values, row-major. */
 export interface NamedTensor {

@@ -4,7 +4,7 @@
  * manifest is refused with a message naming the file and the field, never found out by a
  * request. README.md ("Add your own model") documents every field.
  */
-import type { InputKind, LoadingPolicy, ModelTask, TensorSpec } from '../domain/types.ts';
+import { INPUT_KINDS, LOADING_POLICIES, MODEL_TASKS, type LoadingPolicy, type ModelTask, type TensorSpec } from '../domain/types.ts';
 
 /** A file shipped inside an npm package, resolved through the package, never downloaded. */
 export interface PackageFile {
@@ -61,8 +61,6 @@ export class ManifestError extends Error {
   override name = 'ManifestError';
 }
 
-const TASKS: readonly ModelTask[] = ['CLASSIFICATION', 'TEXT_RECOGNITION', 'SPEECH_DETECTION', 'TENSOR'];
-const KINDS: readonly InputKind[] = ['FEATURES', 'TEXT', 'IMAGE', 'AUDIO', 'TENSOR'];
 const IMAGE_PREPROCESS: readonly ImagePreprocess[] = ['mnist', 'symbols', 'text-line'];
 const NAME_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
@@ -154,7 +152,7 @@ export function parseManifest(raw: unknown, where: string): Manifest {
   // `file` is the short form of `model: { file }`.
   const model = root.model !== undefined ? c.fileRef(root.model, 'model') : c.fileRef({ file: root.file }, 'file');
   const input = parseInput(c, c.object(root.input, 'input'));
-  const task = c.oneOf(root, 'task', 'task', TASKS);
+  const task = c.oneOf(root, 'task', 'task', MODEL_TASKS);
   if (task !== taskOf(input)) c.fail('task', `${taskOf(input)} for a ${input.kind}${'preprocess' in input ? ` (${input.preprocess})` : ''} input`);
 
   const output = c.object(root.output ?? {}, 'output');
@@ -195,7 +193,7 @@ export function parseManifest(raw: unknown, where: string): Manifest {
     labels,
     vocabulary: root.vocabulary === undefined ? undefined : c.fileRef(root.vocabulary, 'vocabulary'),
     batching,
-    loading: c.oneOf(root, 'loading', 'loading', ['STARTUP', 'FIRST_USE'] as const, 'STARTUP'),
+    loading: c.oneOf(root, 'loading', 'loading', LOADING_POLICIES, 'STARTUP'),
     cache: parseCache(c, root.cache),
     limits: {
       maxInputsPerRequest: root.limits === undefined ? undefined : c.optionalNumber(c.object(root.limits, 'limits'), 'maxInputsPerRequest', 'limits.maxInputsPerRequest', { integer: true, min: 1 }),
@@ -219,7 +217,7 @@ function parseCache(c: Checker, value: unknown): Manifest['cache'] {
 }
 
 function parseInput(c: Checker, input: Json): InputSpec {
-  const kind = c.oneOf(input, 'kind', 'input.kind', KINDS);
+  const kind = c.oneOf(input, 'kind', 'input.kind', INPUT_KINDS);
   switch (kind) {
     case 'FEATURES':
       return { kind, tensor: c.string(input, 'tensor', 'input.tensor'), features: c.stringList(input, 'features', 'input.features') };
