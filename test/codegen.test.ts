@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, it } from 'node:test';
 import { generate, loadCodegenConfig } from '@graphql-codegen/cli';
+import { typeReexports } from '../scripts/codegen-type-exports.ts';
 
 describe('codegen', () => {
   it('generated resolver types are up to date with schema/ (run `npm run codegen`)', async () => {
@@ -11,7 +12,8 @@ describe('codegen', () => {
     const outputs = (await generate({ ...config, silent: true }, false)) as Array<{ filename: string; content: string }>;
     assert.ok(outputs.length > 0);
     for (const { filename, content } of outputs) {
-      assert.equal(readFileSync(resolve(filename), 'utf8'), content, `${filename} is stale: run npm run codegen`);
+      // What `npm run codegen` writes: the output, then its afterOneFileWrite hook's rewrite.
+      assert.equal(readFileSync(resolve(filename), 'utf8'), typeReexports(content), `${filename} is stale: run npm run codegen`);
     }
   });
 });
