@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import type { Agent } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { request } from './client.ts';
+import { request, type ClientResponse } from './client.ts';
 
 export interface Outcome {
   status: number;
@@ -33,7 +33,7 @@ export function sendThrough(agent: Agent, url: string, body: unknown, timeoutMs:
 }
 
 /** The answer to `send()`, reduced to an Outcome, timed from the moment it is sent. */
-async function outcomeOf(send: () => Promise<Response>): Promise<Outcome> {
+async function outcomeOf(send: () => Promise<ClientResponse>): Promise<Outcome> {
   const started = performance.now();
   try {
     const res = await send();

@@ -6,7 +6,7 @@ import { rmSync } from 'node:fs';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { createLogger } from '../../src/logger.ts';
 import { startServer, type RunningServer } from '../../src/server.ts';
-import { graphql, request, type GraphQLResponse, type RequestOptions } from './client.ts';
+import { graphql, request, type ClientResponse, type GraphQLResponse, type RequestOptions } from './client.ts';
 import { tempDir } from './temp.ts';
 
 export type { GraphQLResponse } from './client.ts';
@@ -16,7 +16,7 @@ export interface TestServer extends RunningServer {
   config: Config;
   /** A query through the test client (test/helpers/client.ts), with headers or a signal in `options`. */
   graphql<T = any>(query: string, variables?: Record<string, unknown>, options?: Pick<RequestOptions, 'headers' | 'signal'>): Promise<GraphQLResponse<T>>;
-  get(path: string, headers?: Record<string, string>): Promise<Response>;
+  get(path: string, headers?: Record<string, string>): Promise<ClientResponse>;
   /** The value of a Prometheus sample at /metrics, e.g. metric('predictql_batch_size_count', { model: 'iris' }). */
   metric(name: string, labels?: Record<string, string>): Promise<number>;
 }
