@@ -67,6 +67,7 @@ export const ocr: Pipeline<'ocr', DecodedImage, OcrFeed, ort.InferenceSession.Re
   postprocess(outputs, _lines, fed, { model, outputs: [name] }) {
     const output = outputs[name!]!;
     const [n, t, c] = output.dims as [number, number, number];
-    return ctcGreedyDecode(output.data as Float32Array, n, t, c, keysOf(model), fed.widths).map(({ text, confidence }) => ({ kind: 'textRecognition', text, confidence }));
+    // float32, as the cache stores it: the answer served from the cache is this one, to the last digit.
+    return ctcGreedyDecode(output.data as Float32Array, n, t, c, keysOf(model), fed.widths).map(({ text, confidence }) => ({ kind: 'textRecognition', text, confidence: Math.fround(confidence) }));
   },
 };

@@ -39,8 +39,9 @@ export const vad: Pipeline<'vad', Float32Array, readonly Float32Array[], VadResu
   postprocess: (results, clips) =>
     results.map((r, i) => ({
       kind: 'speechDetection',
+      // float32, as the cache stores them: the answer served from the cache is this one, to the last digit.
       segments: Float32Array.from(r.segments.flatMap((s) => [s.start, s.end])),
-      speechRatio: r.speechRatio,
-      durationSeconds: clips[i]!.length / VAD_SAMPLE_RATE,
+      speechRatio: Math.fround(r.speechRatio),
+      durationSeconds: Math.fround(clips[i]!.length / VAD_SAMPLE_RATE),
     })),
 };
