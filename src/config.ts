@@ -13,6 +13,11 @@ export interface Config {
   cacheUrl: string;
   cacheTtlSeconds: number;
   cacheTimeoutMs: number;
+  cacheMaxBytes: number;
+  cacheSweepIntervalMs: number;
+  apqMaxEntries: number;
+  apqMaxQueryBytes: number;
+  apqTtlSeconds: number;
   l1MaxBytes: number;
   processes: number;
   workers: number;
@@ -121,9 +126,14 @@ export const SETTINGS = [
   { key: 'host', env: 'HOST', flag: '--host', description: 'Interface to listen on', default: () => '127.0.0.1', parse: nonEmpty },
   { key: 'port', env: 'PORT', flag: '--port', description: 'HTTP port (0 picks a free one)', default: () => 4000, parse: integer(0, 65535) },
   { key: 'modelsDir', env: 'MODELS_DIR', flag: '--models-dir', description: 'Model repository: one folder per model with a manifest.json', default: () => resolve('models'), parse: (raw) => resolve(nonEmpty(raw)) },
-  { key: 'cacheUrl', env: 'CACHE_URL', flag: '--cache-url', description: 'Result cache store: lmdb://<dir> (on disk), redis://host:port (shared by instances), memory:// or off', default: () => 'lmdb://./data/cache', parse: cacheUrl },
+  { key: 'cacheUrl', env: 'CACHE_URL', flag: '--cache-url', description: 'Result cache store: lmdb://<dir> (on disk), redis://host:port (shared by instances), redis+cluster://host1:port,host2:port (a Redis Cluster), memory:// or off', default: () => 'lmdb://./data/cache', parse: cacheUrl },
   { key: 'cacheTtlSeconds', env: 'CACHE_TTL_SECONDS', flag: '--cache-ttl-seconds', description: 'Lifetime of a cached answer, for models whose manifest sets none; 0 keeps answers until cleared', default: () => 0, parse: integer(0, 100 * 365 * 86400) },
   { key: 'cacheTimeoutMs', env: 'CACHE_TIMEOUT_MS', flag: '--cache-timeout-ms', description: 'Longest wait for the cache store before a read counts as a miss', default: () => 100, parse: integer(1, 60_000) },
+  { key: 'cacheMaxBytes', env: 'CACHE_MAX_BYTES', flag: '--cache-max-bytes', description: 'Bound on the size of the lmdb:// cache directory on disk (and of the memory:// store in memory): past it the oldest answers are evicted; a write that still does not fit is skipped', default: () => 2 * 1024 ** 3, parse: integer(4 * 1024 ** 2, 2 ** 50) },
+  { key: 'cacheSweepIntervalMs', env: 'CACHE_SWEEP_INTERVAL_MS', flag: '--cache-sweep-interval-ms', description: 'How often the lmdb:// cache removes expired entries and checks its bounds (it also checks the size bound as it writes)', default: () => 30_000, parse: integer(50, 3_600_000) },
+  { key: 'apqMaxEntries', env: 'APQ_MAX_ENTRIES', flag: '--apq-max-entries', description: 'Most automatic persisted queries kept (lmdb:// evicts the oldest, memory:// the least recently used; on Redis the lifetime and its maxmemory policy bound them)', default: () => 10_000, parse: integer(1, 10_000_000) },
+  { key: 'apqMaxQueryBytes', env: 'APQ_MAX_QUERY_BYTES', flag: '--apq-max-query-bytes', description: 'Longest query text kept as an automatic persisted query; a longer one runs but is not kept', default: () => 65_536, parse: integer(64, 100_000_000) },
+  { key: 'apqTtlSeconds', env: 'APQ_TTL_SECONDS', flag: '--apq-ttl-seconds', description: 'Lifetime of an automatic persisted query (the client sends the text again after it)', default: () => 86_400, parse: integer(1, 100 * 365 * 86400) },
   { key: 'l1MaxBytes', env: 'L1_MAX_BYTES', flag: '--l1-max-bytes', description: 'Bytes of answers kept in memory in front of the cache store (0: no in-memory level)', default: () => 64 * 1024 * 1024, parse: integer(0, 2 ** 40) },
   { key: 'processes', env: 'PROCESSES', flag: '--processes', description: 'Server processes sharing the port (node:cluster) and the cache', default: () => 1, parse: integer(1, 256) },
   { key: 'workers', env: 'WORKERS', flag: '--workers', description: 'Inference worker threads per process; 0 means cores / PROCESSES + 1 (one model saturating its share of the cores still leaves a worker for the others)', default: () => 0, parse: integer(0, 256) },

@@ -14,8 +14,8 @@ import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/dis
 import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
 import type { Logger } from 'pino';
-import { KeyvAdapter } from '@apollo/utils.keyvadapter';
 import { PredictionCache } from './cache/prediction-cache.ts';
+import { PersistedQueryCache } from './cache/persisted-queries.ts';
 import { createCacheStore } from './cache/stores.ts';
 import type { Config } from './config.ts';
 import { Dispatcher } from './engine/dispatcher.ts';
@@ -60,7 +60,12 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const defaults = modelDefaults(config);
   const models = await readRepository(config.modelsDir, defaults);
   const metrics = new Metrics();
-  const cacheStore = createCacheStore(config.cacheUrl);
+  const cacheStore = createCacheStore(config.cacheUrl, {
+    maxBytes: config.cacheMaxBytes,
+    sweepIntervalMs: config.cacheSweepIntervalMs,
+    maxPersistedQueries: config.apqMaxEntries,
+    commandTimeoutMs: config.cacheTimeoutMs,
+  });
   const cache = new PredictionCache(cacheStore, { l1MaxBytes: config.l1MaxBytes, timeoutMs: config.cacheTimeoutMs }, metrics, logger);
   const pool = new InferencePool({ workers: config.workers, ortThreads: config.ortThreads, ortSpinning: config.ortSpinning, niceIncrement: config.workerNice, heapMb: config.workerHeapMb });
   pool.on('workerError', (error: Error) => logger.error({ err: error }, 'an idle inference worker failed; it was replaced'));
@@ -117,9 +122,11 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       timingsPlugin(metrics, logger),
       errorLogPlugin(logger),
     ],
-    // Automatic persisted queries live in the same store as the results (in memory when it is off).
-    // (The adapter's types come from keyv's CommonJS declarations, ours from its ESM ones: same class.)
-    persistedQueries: cacheStore.persistedQueries ? { cache: new KeyvAdapter(cacheStore.persistedQueries as never) } : {},
+    // Automatic persisted queries live in the same store as the results, bounded (in Apollo's
+    // own bounded memory cache when the store is off).
+    persistedQueries: cacheStore.persistedQueries
+      ? { cache: new PersistedQueryCache(cacheStore.persistedQueries, { maxQueryBytes: config.apqMaxQueryBytes, ttlSeconds: config.apqTtlSeconds, timeoutMs: config.cacheTimeoutMs }, (operation) => metrics.cacheErrors.inc({ operation })) }
+      : { ttl: config.apqTtlSeconds },
   });
   await apollo.start();
 

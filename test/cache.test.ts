@@ -8,20 +8,15 @@ import { once } from 'node:events';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { open } from 'lmdb';
 import { cacheKey } from '../src/cache/prediction-cache.ts';
 import { encodeEntry } from '../src/cache/result-codec.ts';
+import { featuresDigest, writeLmdbEntry } from './helpers/cache-store.ts';
 import { startCli } from './helpers/cli.ts';
 import { graphql, post } from './helpers/client.ts';
 import { TOY_WEIGHTS, toyClassifierOnnx, writeFeaturesModel } from './helpers/fixture-models.ts';
 import { freePort, IRIS_QUERY, startTestServer, tempDir } from './helpers/server.ts';
 
 const WITH_OPTIONS = 'query ($f: [Float!]!, $cache: CachePolicy) { predict(model: "iris", input: { features: $f }, options: { cache: $cache }) { cached cacheSource model { version } ... on Classification { label score } } }';
-
-/** The base64url SHA-256 the server computes for a features input (see src/predict/input.ts). */
-function featuresDigest(features: number[]): string {
-  return createHash('sha256').update('features').update(new Uint8Array(Float32Array.from(features).buffer)).digest('base64url');
-}
 
 describe('result cache', () => {
   it('tells where an answer came from: the model, then the store after a restart, then memory', async () => {
@@ -78,9 +73,7 @@ describe('result cache', () => {
     // (all probability on "virginica"), as if B's short key had been the same as A's.
     const key = cacheKey(`iris@${version}`, featuresDigest(a));
     const forged = encodeEntry(cacheKey(`iris@${version}`, featuresDigest(b)).digest, { kind: 'classification', labelIndex: 2, probabilities: Float32Array.of(0, 0, 1) });
-    const db = open({ path: dir, compression: false });
-    await db.put(`predictql:${key.key}`, { value: forged });
-    await db.close();
+    await writeLmdbEntry(dir, key.key, forged);
 
     const again = await startTestServer({ CACHE_URL: `lmdb://${dir}` });
     try {

@@ -1,13 +1,20 @@
 /**
  * The in-memory first level of the result cache: a least-recently-used map bounded in bytes
- * (not entries, since one answer may be 12 bytes and another 100 KB). A hit costs a Map lookup,
- * no I/O and no promise.
+ * (not entries, since one answer may be 12 bytes and another 100 KB), and optionally in entries.
+ * A hit costs a Map lookup, no I/O and no promise. Also the whole store of `memory://`.
  */
 export class ByteLru {
   private readonly entries = new Map<string, { bytes: Uint8Array; expiresAt: number }>();
   private size = 0;
 
-  constructor(readonly maxBytes: number) {}
+  constructor(
+    readonly maxBytes: number,
+    readonly maxEntries = Number.POSITIVE_INFINITY,
+  ) {}
+
+  get count(): number {
+    return this.entries.size;
+  }
 
   get bytes(): number {
     return this.size;
@@ -33,7 +40,7 @@ export class ByteLru {
     this.entries.set(key, { bytes, expiresAt: ttlMs ? Date.now() + ttlMs : Number.POSITIVE_INFINITY });
     this.size += cost;
     for (const [oldest, entry] of this.entries) {
-      if (this.size <= this.maxBytes) break;
+      if (this.size <= this.maxBytes && this.entries.size <= this.maxEntries) break;
       this.entries.delete(oldest);
       this.size -= entry.bytes.byteLength + oldest.length * 2;
     }

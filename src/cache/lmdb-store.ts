@@ -1,75 +1,71 @@
 /**
- * A Keyv store on LMDB: an embedded, memory-mapped B-tree on disk. It is the default result
- * cache because it needs no server, survives restarts and crashes (copy-on-write pages, no
- * journal to replay, so a killed process leaves the last committed state), lets several
- * processes on one machine share one file, and reads in microseconds. No Keyv adapter for it is
- * published, hence this class.
- *
- * Values are stored as Keyv hands them over ({ value, expires }) in LMDB's msgpack encoding,
- * which keeps binary values binary; Keyv itself is set up not to serialize them to JSON text.
+ * A Keyv store on one namespace of the embedded LMDB cache (lmdb-cache.ts). No Keyv adapter for
+ * LMDB is published, hence this class. Keyv hands over `{ value, expires }` and is set up not to
+ * serialise it, so binary answers stay binary; reads and the write queue go to LmdbCache.
  */
 import { EventEmitter } from 'node:events';
 import type { KeyvStoreAdapter, StoredData } from 'keyv';
-import { open, type RootDatabase } from 'lmdb';
+import type { LmdbCache } from './lmdb-cache.ts';
+import type { LmdbSpace, StoredRecord } from './lmdb-space.ts';
 
 export class KeyvLmdbStore extends EventEmitter implements KeyvStoreAdapter {
   // Keyv reads opts.dialect and opts.url to decide whether a store can be iterated.
-  readonly opts: { path: string; dialect: 'lmdb'; url: string };
+  readonly opts: { dialect: 'lmdb'; url: string };
   /** Set by Keyv: the prefix of this adapter's keys (`namespace:`). */
   namespace?: string;
-  private readonly db: RootDatabase;
+  private readonly space: LmdbSpace;
 
-  constructor(path: string, db?: RootDatabase) {
+  constructor(
+    private readonly cache: LmdbCache,
+    spaceName: string,
+  ) {
     super();
-    this.opts = { path, dialect: 'lmdb', url: `lmdb://${path}` };
-    this.db = db ?? open({ path, compression: false });
-  }
-
-  /** Another adapter on the same database file, for a second Keyv namespace. */
-  sibling(): KeyvLmdbStore {
-    return new KeyvLmdbStore(this.opts.path, this.db);
+    this.space = cache.space(spaceName);
+    this.opts = { dialect: 'lmdb', url: `lmdb://${cache.dir}` };
   }
 
   async get<Value>(key: string): Promise<StoredData<Value> | undefined> {
-    return this.db.get(key) as StoredData<Value> | undefined;
+    return asStoredData<Value>(this.space.get(key));
   }
 
   async getMany<Value>(keys: string[]): Promise<Array<StoredData<Value | undefined>>> {
-    return (await this.db.getMany(keys)) as Array<StoredData<Value | undefined>>;
+    return (await this.space.getMany(keys)).map((record) => asStoredData<Value>(record)) as Array<StoredData<Value | undefined>>;
   }
 
-  async set(key: string, value: unknown): Promise<boolean> {
-    return this.db.put(key, value);
+  /**
+   * Queues the write and returns: it commits in the background, in order with everything queued
+   * before it (a later delete or clear included), or is skipped and reported through the
+   * LmdbCache's `skipped` event (no room, the queue full, a full disk). A queue of small
+   * transactions may take longer than a read timeout; no caller needs to wait for it.
+   */
+  async set(key: string, data: { value?: unknown; expires?: number }): Promise<boolean> {
+    const { value } = data ?? {};
+    if (!(value instanceof Uint8Array) && typeof value !== 'string') throw new TypeError('the LMDB cache stores bytes or text');
+    void this.cache.put(this.space, key, { value, expires: data.expires, at: Date.now() });
+    return true;
   }
 
   async delete(key: string): Promise<boolean> {
-    return this.db.remove(key);
+    return this.cache.delete(this.space, key);
   }
 
   async has(key: string): Promise<boolean> {
-    return this.db.doesExist(key);
+    return this.space.get(key) !== undefined;
   }
 
-  /** Removes the keys of this namespace that start with `prefix`, in one transaction; returns how many. */
+  /** Removes the keys of this namespace that start with `prefix`; returns how many. */
   async deletePrefix(prefix = ''): Promise<number> {
-    const start = `${this.namespace ? `${this.namespace}:` : ''}${prefix}`;
-    let removed = 0;
-    await this.db.transaction(() => {
-      for (const key of this.db.getKeys({ start })) {
-        if (typeof key !== 'string' || !key.startsWith(start)) break;
-        this.db.removeSync(key);
-        removed++;
-      }
-    });
-    return removed;
+    return this.cache.deletePrefix(this.space, `${this.namespace ? `${this.namespace}:` : ''}${prefix}`);
   }
 
-  /** Removes this namespace's keys only: other namespaces share the file. */
   async clear(): Promise<void> {
     await this.deletePrefix();
   }
 
-  async disconnect(): Promise<void> {
-    await this.db.close();
-  }
+  /** The LmdbCache is closed by its owner, once for every namespace. */
+  async disconnect(): Promise<void> {}
+}
+
+function asStoredData<Value>(record: StoredRecord | undefined): StoredData<Value> | undefined {
+  return record && ({ value: record.value as Value, expires: record.expires } as StoredData<Value>);
 }

@@ -7,17 +7,24 @@
  *   The entry holds the full digest and a read compares it: a prefix collision is detected,
  *   counted, and treated as a miss (the answer is recomputed and overwrites the entry).
  * - Values: the model's answer in compact binary (result-codec.ts); every field derives from it.
- * - The cache only ever speeds things up. A store that fails or is slower than CACHE_TIMEOUT_MS
- *   is treated as a miss, logged once per outage, counted in metrics, and left alone for a
- *   second before it is tried again; writes never delay a response and are dropped while the
- *   store is down.
+ * - Entries are checked when read (result-codec.ts, result-check.ts): one that does not decode,
+ *   or is not an answer this model could give, is a miss, counted as `invalid`, logged once per
+ *   model, and overwritten by the recomputed answer.
+ * - The cache only ever speeds things up. A store whose reads fail or are slower than
+ *   CACHE_TIMEOUT_MS is treated as a miss, logged once per outage, counted in metrics, and left
+ *   alone for a second before it is tried again. Writes never delay a response; a failed write
+ *   (a full disk, say) pauses writes, not reads, for a second.
  */
 import type { Logger } from 'pino';
 import type { CacheSource, ItemResult } from '../domain/types.ts';
 import type { Metrics } from '../metrics.ts';
+import type { ServedModel } from '../models/served-model.ts';
+import { watchCacheStore } from './cache-metrics.ts';
 import { ByteLru } from './l1.ts';
+import { expectedResultOf, problemWith, type ExpectedResult } from './result-check.ts';
 import { decodeEntry, encodeEntry } from './result-codec.ts';
 import type { CacheStore } from './stores.ts';
+import { withTimeout } from './timeout.ts';
 
 export interface CacheHit {
   result: ItemResult;
@@ -52,16 +59,16 @@ export function cacheKey(modelId: string, digest: string): CacheKey {
   return { key: `${modelId}:${digest.slice(0, KEY_DIGEST_CHARS)}`, digest: new Uint8Array(Buffer.from(digest, 'base64url')) };
 }
 
-class StoreTimeout extends Error {
-  override name = 'StoreTimeout';
-}
-
 export class PredictionCache {
   private readonly l1: ByteLru;
   private readonly pendingWrites = new Set<Promise<unknown>>();
-  /** While the store is failing: skip it until this time. */
+  /** While the store's reads fail: skip it until this time. */
   private downUntil = 0;
+  /** While its writes fail: skip writes until this time. */
+  private writesDownUntil = 0;
   private failing = false;
+  /** Models whose invalid entries were logged already: once per model, not per request. */
+  private readonly invalidLogged = new Set<string>();
 
   constructor(
     private readonly store: CacheStore,
@@ -72,6 +79,11 @@ export class PredictionCache {
     this.l1 = new ByteLru(options.l1MaxBytes);
     store.predictions?.on('error', () => undefined); // failures surface as rejections, handled below
     store.persistedQueries?.on('error', () => undefined);
+    watchCacheStore(store, metrics.registry);
+    store.events?.on('skipped', (reason, _writes, error) => {
+      if (reason === 'error') this.failed('write', error);
+    });
+    for (const warning of store.warnings()) logger.warn({ cache: store.description }, warning);
   }
 
   get enabled(): boolean {
@@ -82,39 +94,68 @@ export class PredictionCache {
     return this.store.description;
   }
 
-  /** The cached answer of each key, or undefined (a miss, a collision, or a failing store). */
-  async getMany(model: string, keys: readonly CacheKey[]): Promise<Array<CacheHit | undefined>> {
+  /** The cached answer of each key, or undefined (a miss, a collision, an invalid entry, or a failing store). */
+  async getMany(model: ServedModel, keys: readonly CacheKey[]): Promise<Array<CacheHit | undefined>> {
     const keyv = this.store.predictions;
     if (!keyv || keys.length === 0) return keys.map(() => undefined);
+    const expected = expectedResultOf(model);
     const hits: Array<CacheHit | undefined> = keys.map((k) => {
       const bytes = this.l1.get(k.key);
-      const result = bytes && decodeEntry(bytes, k.digest);
-      return result && result !== 'collision' ? { result, source: 'L1' } : undefined;
+      const result = bytes && this.accept(model.name, expected, k, bytes);
+      return result ? { result, source: 'L1' } : undefined;
     });
     const missing = keys.flatMap((k, i) => (hits[i] ? [] : [i]));
     if (missing.length > 0 && Date.now() >= this.downUntil) {
       try {
-        const values = await this.withTimeout(keyv.getMany<Uint8Array>(missing.map((i) => keys[i]!.key)));
+        const values = await withTimeout(keyv.getMany<Uint8Array>(missing.map((i) => keys[i]!.key)), this.options.timeoutMs);
         this.recovered();
         missing.forEach((i, j) => {
           const value = values[j];
-          if (!(value instanceof Uint8Array)) return;
-          const result = decodeEntry(value, keys[i]!.digest);
-          if (result === 'collision') {
-            this.metrics.cacheLookups.inc({ model, result: 'collision' });
-            this.logger.warn({ model, key: keys[i]!.key }, 'cache key collision: the stored answer belongs to another input; recomputing');
-            return;
-          }
+          if (value === undefined || value === null) return;
+          const result = this.accept(model.name, expected, keys[i]!, value);
           if (!result) return;
           hits[i] = { result, source: 'STORE' };
-          this.l1.set(keys[i]!.key, value);
+          this.l1.set(keys[i]!.key, value as Uint8Array);
         });
       } catch (error) {
         this.failed('read', error);
       }
     }
-    for (const hit of hits) this.metrics.cacheLookups.inc({ model, result: hit ? (hit.source === 'L1' ? 'hit_l1' : 'hit_store') : 'miss' });
+    for (const hit of hits) this.metrics.cacheLookups.inc({ model: model.name, result: hit ? (hit.source === 'L1' ? 'hit_l1' : 'hit_store') : 'miss' });
     return hits;
+  }
+
+  /**
+   * The answer a stored value holds, if it is this input's and one the model could give;
+   * otherwise undefined, counted and (once per model) logged. The caller recomputes the answer,
+   * and its write replaces the entry.
+   */
+  private accept(model: string, expected: ExpectedResult, key: CacheKey, value: unknown): ItemResult | undefined {
+    const decoded = value instanceof Uint8Array ? decodeEntry(value, key.digest) : ({ ok: false, problem: 'invalid', reason: `a ${typeof value} instead of bytes` } as const);
+    if (decoded.ok) {
+      const problem = problemWith(decoded.result, expected);
+      if (problem === undefined) return decoded.result;
+      return this.rejected(model, key, problem);
+    }
+    if (decoded.problem === 'collision') {
+      this.metrics.cacheLookups.inc({ model, result: 'collision' });
+      this.logger.warn({ model, key: key.key }, 'cache key collision: the stored answer belongs to another input; recomputing');
+      return undefined;
+    }
+    return this.rejected(model, key, decoded.reason);
+  }
+
+  private rejected(model: string, key: CacheKey, reason: string): undefined {
+    this.metrics.cacheLookups.inc({ model, result: 'invalid' });
+    this.l1.delete(key.key);
+    if (!this.invalidLogged.has(model)) {
+      this.invalidLogged.add(model);
+      this.logger.warn(
+        { model, key: key.key, reason, cache: this.store.description },
+        'invalid cache entry: treated as a miss and overwritten with the recomputed answer (logged once per model; predictql_cache_lookups_total{result="invalid"} counts them all)',
+      );
+    }
+    return undefined;
   }
 
   /** Stores an answer in L1 and, without making the caller wait, in the store. */
@@ -124,20 +165,28 @@ export class PredictionCache {
     const entry = encodeEntry(key.digest, result);
     if (policy.maxEntryBytes !== undefined && entry.byteLength > policy.maxEntryBytes) return;
     this.l1.set(key.key, entry, policy.ttlMs);
-    if (Date.now() < this.downUntil) return;
-    const write = this.withTimeout(keyv.set(key.key, entry, policy.ttlMs))
-      .then(() => this.recovered())
+    if (Date.now() < Math.max(this.downUntil, this.writesDownUntil)) return;
+    const write = withTimeout(keyv.set(key.key, entry, policy.ttlMs), this.options.timeoutMs)
+      // false: a bounded store skipped the write (reported through its events), not a recovery.
+      .then((written) => {
+        if (written !== false) this.recovered();
+      })
       .catch((error: unknown) => this.failed('write', error))
       .finally(() => this.pendingWrites.delete(write));
     this.pendingWrites.add(write);
   }
 
-  /** Forgets the answers of one model (every version), or of all; returns the store entries removed. */
+  /**
+   * Forgets the answers of one model (every version), or of all, and then the persisted queries
+   * too; returns the stored answers removed.
+   */
   async clear(model?: string): Promise<number> {
     const prefix = model ? `${model}@` : '';
     this.l1.deletePrefix(prefix);
     await Promise.allSettled([...this.pendingWrites]);
-    return this.store.deletePrefix(prefix);
+    const removed = await this.store.deletePrefix(prefix);
+    if (!model) await this.store.clearPersistedQueries();
+    return removed;
   }
 
   async close(): Promise<void> {
@@ -145,19 +194,17 @@ export class PredictionCache {
     await this.store.close();
   }
 
-  private withTimeout<T>(promise: Promise<T>): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new StoreTimeout(`no answer within ${this.options.timeoutMs} ms`)), this.options.timeoutMs);
-    });
-    return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-  }
-
   // Logged once per outage, not once per request, so a dead store does not flood the logs.
   private failed(operation: 'read' | 'write', error: unknown): void {
     this.metrics.cacheErrors.inc({ operation });
-    this.downUntil = Date.now() + RETRY_AFTER_FAILURE_MS;
-    if (!this.failing) this.logger.warn({ err: error, cache: this.store.description }, `result cache ${operation} failed; serving uncached until it recovers`);
+    // A store that cannot be read is down; one that cannot take writes (a full disk) still
+    // answers reads.
+    if (operation === 'read') this.downUntil = Date.now() + RETRY_AFTER_FAILURE_MS;
+    else this.writesDownUntil = Date.now() + RETRY_AFTER_FAILURE_MS;
+    if (!this.failing) {
+      const consequence = operation === 'read' ? 'serving uncached until it recovers' : 'answers are served but not stored until it recovers';
+      this.logger.warn({ err: error, cache: this.store.description }, `result cache ${operation} failed; ${consequence}`);
+    }
     this.failing = true;
   }
 

@@ -73,7 +73,7 @@ export class Predictions {
   ): Promise<Array<Outcome | Error>> {
     const cacheable = model.settings.cache.enabled && policy !== 'BYPASS';
     const keys = inputs.map((input) => cacheKey(model.id, input.digest));
-    const found = cacheable && policy === 'USE' ? await timings.time('cacheLookup', () => this.cache.getMany(model.name, keys)) : inputs.map(() => undefined);
+    const found = cacheable && policy === 'USE' ? await timings.time('cacheLookup', () => this.cache.getMany(model, keys)) : inputs.map(() => undefined);
     // A cached label-only answer does not serve a query for scores: compute and store the rest.
     const hits = found.map((hit) => (hit && satisfies(hit.result, needs) ? hit : undefined));
     if (hits.some((hit) => hit === undefined)) {
