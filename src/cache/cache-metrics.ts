@@ -20,10 +20,11 @@ export function watchCacheStore(store: CacheStore, registry: Registry): void {
   });
   new Gauge({
     name: 'predictql_cache_store_bytes',
-    help: 'Size of the embedded cache store, by measure: file (its data file on disk), live (pages holding entries and indexes), max (CACHE_MAX_BYTES)',
+    help: 'Size of the embedded cache store, by measure: file (its data file on disk), live (pages holding entries and indexes), max (CACHE_MAX_BYTES), queued (writes waiting to be committed, this process)',
     labelNames: ['measure'] as const,
     registers: [registry],
-    // Every process of a machine sees the same file: merged across processes, the largest is right.
+    // Every process of a machine sees the same file: merged across processes, the largest is
+    // right (for `queued`, the longest queue).
     aggregator: 'max',
     collect() {
       const usage = store.usage?.();
@@ -31,6 +32,7 @@ export function watchCacheStore(store: CacheStore, registry: Registry): void {
       this.set({ measure: 'file' }, usage.fileBytes);
       this.set({ measure: 'live' }, usage.liveBytes);
       this.set({ measure: 'max' }, usage.maxBytes);
+      this.set({ measure: 'queued' }, usage.queuedBytes);
     },
   });
   store.events?.on('evicted', (reason, entries) => evictions.inc({ reason }, entries));

@@ -6,17 +6,21 @@
  * How the file stays bounded. An LMDB file never shrinks, but the pages that deletions free are
  * reused by later writes. So what must be bounded is the file's high-water mark:
  *
- * - Live data is kept under 85% of the bound: past that, the oldest entries are evicted (the
- *   `.by-age` index, lmdb-space.ts) until it is under 80%. The rest of the file is a pool of
- *   free pages that writes reuse. "Live" is measured, not estimated: the page counts LMDB keeps
- *   in each tree's header, so B-tree overhead, index rows and other processes' writes count.
- * - Writes go in transactions of a few entries each (WRITES_PER_TXN, scaled to the bound). LMDB
+ * - Writes go in transactions of at most WRITES_PER_TXN entries (scaled to the bound). LMDB
  *   copies every page a transaction touches and can reuse the old copies only two transactions
- *   later; one transaction of 1,000 random keys into a small tree copies nearly all of it, and
- *   the file grew to 2.7x the live data in that case. Small transactions keep that slack small.
+ *   later; one transaction of 1,000 random keys into a small tree copies nearly all of it (the
+ *   file grew to 2.7x the live data in that case), so the copies of a few transactions in flight
+ *   are set aside from the bound ("usable" below is what is left for live data).
+ * - Live data is kept under 95% of the usable pages: past that, the oldest entries are evicted
+ *   (the `.by-age` index, lmdb-space.ts) until it is under 90%. The rest of the file is a pool
+ *   of free pages that writes reuse. "Live" is measured, not estimated: the page counts LMDB
+ *   keeps in each tree's header, so B-tree overhead, index rows and other processes' writes
+ *   count.
  * - Before a write transaction, it must fit: the file may still grow by what the transaction
  *   can copy, or enough free pages must be there. Otherwise more is evicted first, and if even
  *   that does not make room, the writes are skipped (a cache miss later, never an error).
+ * - Reads end their snapshot as soon as they are done (lmdb-space.ts): a snapshot pins the pages
+ *   other processes free meanwhile.
  *
  * Why the oldest answers go first, not the least recently used: recency would turn every cache
  * hit into a write (LMDB readers take no lock; writers share one lock across processes), and
@@ -53,6 +57,8 @@ export interface LmdbUsage {
   /** Pages held by live data (entries, indexes, LMDB's own trees). */
   liveBytes: number;
   maxBytes: number;
+  /** Writes waiting in this process's queue, in bytes. */
+  queuedBytes: number;
 }
 
 export type EvictionReason = 'size' | 'count' | 'expired';
@@ -68,16 +74,18 @@ type Op =
   | { type: 'delete'; space: LmdbSpace; key: string; done: (removed: boolean) => void }
   | { type: 'deletePrefix'; space: LmdbSpace; prefix: string; done: (removed: number) => void; fail: (error: unknown) => void };
 
-/** Live data past this share of the bound starts eviction ... */
-const HIGH_WATER = 0.85;
+/** Live data past this share of the usable pages starts eviction ... */
+const HIGH_WATER = 0.95;
 /** ... which goes on until it is under this share. */
-const LOW_WATER = 0.8;
+const LOW_WATER = 0.9;
 /** lock.mdb (8 KB for LMDB's default 126 readers) and rounding. */
 const RESERVED_BYTES = 64 * 1024;
 /** Eviction steps per turn of the loop, so queued writes are not held up for long. */
 const EVICTION_STEPS_PER_TURN = 16;
 /** Rows removed per transaction by a prefix delete or the sweep (neighbouring keys: few pages). */
 const BULK_ROWS_PER_TXN = 1000;
+/** How long puts are skipped after a write transaction failed. */
+const PAUSE_AFTER_FAILURE_MS = 1000;
 /** Where the previous version kept entries: in the root database, under these prefixes. */
 const LEGACY_PREFIXES = ['predictql:', 'predictql-apq:'];
 
@@ -87,6 +95,8 @@ export class LmdbCache extends EventEmitter<LmdbCacheEvents> {
   private readonly pageSize: number;
   /** The bound in pages, less the reserve and one transaction's worth of eviction copies. */
   private readonly maxPages: number;
+  /** What live data may take: maxPages less the copies of the transactions in flight. */
+  private readonly usablePages: number;
   readonly writesPerTxn: number;
   /** Pages one write transaction may copy: a leaf and its branch path per write, at most. */
   private readonly txnPages: number;
@@ -97,6 +107,8 @@ export class LmdbCache extends EventEmitter<LmdbCacheEvents> {
   private maintenanceDue = true;
   private evicting = false;
   private closed = false;
+  /** After a failed write: puts are skipped until then. */
+  private writesPausedUntil = 0;
   private readonly timer: NodeJS.Timeout;
 
   constructor(
@@ -104,15 +116,20 @@ export class LmdbCache extends EventEmitter<LmdbCacheEvents> {
     readonly options: LmdbCacheOptions,
   ) {
     super();
-    this.root = open({ path: dir, compression: false, maxDbs: 4 + 3 * options.spaces.length });
+    // noSubdir: false, or lmdb-js takes a directory whose name has a dot (cache.v2) for a file.
+    // eventTurnBatching: false: every write here is an explicit transaction (the write loop), and
+    // lmdb-js's event-turn batch leaves an internal promise unhandled when a commit fails (a full
+    // disk), which would crash the process.
+    this.root = open({ path: dir, noSubdir: false, compression: false, eventTurnBatching: false, maxDbs: 4 + 3 * options.spaces.length });
     for (const { name, maxEntries } of options.spaces) this.spaces.set(name, new LmdbSpace(this.root, name, maxEntries));
     this.pageSize = (this.root.getStats() as { pageSize: number }).pageSize;
     const boundPages = Math.floor((options.maxBytes - RESERVED_BYTES) / this.pageSize);
-    this.writesPerTxn = Math.min(256, Math.max(16, Math.floor(boundPages / 128)));
+    this.writesPerTxn = Math.min(1024, Math.max(16, Math.floor(boundPages / 64)));
     this.txnPages = copiesOf(this.writesPerTxn);
     this.maxPages = boundPages - this.txnPages;
-    if (this.maxPages < 8 * this.txnPages) throw new Error(`CACHE_MAX_BYTES ${options.maxBytes} is too small for an LMDB cache`);
-    this.maxPendingBytes = Math.min(64 * 1024 * 1024, Math.max(256 * 1024, Math.floor(options.maxBytes / 16)));
+    this.usablePages = this.maxPages - 3 * this.txnPages;
+    if (this.usablePages < 64) throw new Error(`CACHE_MAX_BYTES ${options.maxBytes} is too small for an LMDB cache`);
+    this.maxPendingBytes = Math.min(64 * 1024 * 1024, Math.max(1024 * 1024, Math.floor(options.maxBytes / 4)));
     this.timer = setInterval(() => {
       this.maintenanceDue = true;
       this.kick();
@@ -148,7 +165,7 @@ export class LmdbCache extends EventEmitter<LmdbCacheEvents> {
 
   usage(): LmdbUsage {
     const { filePages, livePages } = this.pages();
-    return { fileBytes: filePages * this.pageSize, liveBytes: livePages * this.pageSize, maxBytes: this.options.maxBytes };
+    return { fileBytes: filePages * this.pageSize, liveBytes: livePages * this.pageSize, maxBytes: this.options.maxBytes, queuedBytes: this.pendingBytes };
   }
 
   /** Things an operator should know at startup: a file already over the bound, a disk smaller than it. */
@@ -204,7 +221,7 @@ export class LmdbCache extends EventEmitter<LmdbCacheEvents> {
         await this.maintain();
         continue;
       }
-      if (this.evicting) await this.evictTowards(Math.floor(LOW_WATER * this.maxPages), 'size');
+      if (this.evicting) await this.evictTowards(Math.floor(LOW_WATER * this.usablePages), 'size');
       const op = this.ops[0];
       if (!op) continue;
       if (op.type === 'put') await this.writePuts(this.takeRun('put') as Extract<Op, { type: 'put' }>[]);
@@ -227,10 +244,15 @@ export class LmdbCache extends EventEmitter<LmdbCacheEvents> {
         op.done(written);
       }
     };
+    if (Date.now() < this.writesPausedUntil) {
+      finish(false);
+      this.emit('skipped', 'error', batch.length);
+      return;
+    }
     if (!this.roomFor(batch.length)) {
       // Free enough pages that the transaction fits in the file as it is.
       const { filePages } = this.pages();
-      await this.evictTowards(Math.min(Math.floor(LOW_WATER * this.maxPages), filePages - 4 * this.txnPages - copiesOf(batch.length)), 'size', 8);
+      await this.evictTowards(Math.min(Math.floor(LOW_WATER * this.usablePages), filePages - 4 * this.txnPages - copiesOf(batch.length)), 'size', 8);
       if (!this.roomFor(batch.length)) {
         finish(false);
         this.emit('skipped', 'full', batch.length);
@@ -238,20 +260,28 @@ export class LmdbCache extends EventEmitter<LmdbCacheEvents> {
       }
     }
     try {
-      await this.root.transaction(() => {
+      await this.txn(() => {
         for (const op of batch) op.space.putSync(op.key, op.record);
       });
       finish(true);
     } catch (error) {
+      // A disk that refused a write will likely refuse the next: drop writes for a moment
+      // rather than fail one transaction after another.
+      this.writesPausedUntil = Date.now() + PAUSE_AFTER_FAILURE_MS;
       finish(false);
       this.emit('skipped', 'error', batch.length, error);
     }
-    if (this.pages().livePages > HIGH_WATER * this.maxPages) this.evicting = true;
+    try {
+      for (const space of new Set(batch.map((op) => op.space))) await this.enforceCount(space);
+    } catch (error) {
+      this.emit('skipped', 'error', 0, error);
+    }
+    if (this.pages().livePages > HIGH_WATER * this.usablePages) this.evicting = true;
   }
 
   private async writeDeletes(batch: Array<Extract<Op, { type: 'delete' }>>): Promise<void> {
     try {
-      const removed = await this.root.transaction(() => batch.map((op) => op.space.removeSync(op.key)));
+      const removed = await this.txn(() => batch.map((op) => op.space.removeSync(op.key)));
       batch.forEach((op, i) => op.done(removed[i]!));
     } catch {
       for (const op of batch) op.done(false);
@@ -262,7 +292,7 @@ export class LmdbCache extends EventEmitter<LmdbCacheEvents> {
     try {
       let total = 0;
       for (;;) {
-        const { removed, more } = await this.root.transaction(() => op.space.removePrefixSync(op.prefix, BULK_ROWS_PER_TXN));
+        const { removed, more } = await this.txn(() => op.space.removePrefixSync(op.prefix, BULK_ROWS_PER_TXN));
         total += removed;
         if (!more) break;
       }
@@ -278,22 +308,26 @@ export class LmdbCache extends EventEmitter<LmdbCacheEvents> {
       const now = Date.now();
       for (const space of this.spaces.values()) {
         for (let more = true; more; ) {
-          const swept = await this.root.transaction(() => space.sweepExpiredSync(now, BULK_ROWS_PER_TXN));
+          const swept = await this.txn(() => space.sweepExpiredSync(now, BULK_ROWS_PER_TXN));
           if (swept.removed > 0) this.emit('evicted', 'expired', swept.removed);
           more = swept.more;
         }
-        if (space.maxEntries !== undefined) {
-          for (let excess = space.count - space.maxEntries; excess > 0; excess = space.count - space.maxEntries) {
-            const evicted = await this.root.transaction(() => evictOldestSync([space], Math.min(excess, this.writesPerTxn)));
-            if (evicted.entries > 0) this.emit('evicted', 'count', evicted.entries);
-            if (evicted.rows === 0) break;
-          }
-        }
+        await this.enforceCount(space);
       }
       await this.removeLegacyEntries();
-      if (this.pages().livePages > HIGH_WATER * this.maxPages) this.evicting = true;
+      if (this.pages().livePages > HIGH_WATER * this.usablePages) this.evicting = true;
     } catch (error) {
       this.emit('skipped', 'error', 0, error);
+    }
+  }
+
+  /** Evicts the oldest entries of a namespace over its count bound (persisted queries). */
+  private async enforceCount(space: LmdbSpace): Promise<void> {
+    if (space.maxEntries === undefined) return;
+    for (let excess = space.count - space.maxEntries; excess > 0; excess = space.count - space.maxEntries) {
+      const evicted = await this.txn(() => evictOldestSync([space], Math.min(excess, this.writesPerTxn)));
+      if (evicted.entries > 0) this.emit('evicted', 'count', evicted.entries);
+      if (evicted.rows === 0) break;
     }
   }
 
@@ -308,7 +342,7 @@ export class LmdbCache extends EventEmitter<LmdbCacheEvents> {
           this.evicting = false;
           return;
         }
-        const evicted = await this.root.transaction(() => evictOldestSync([...this.spaces.values()], this.writesPerTxn));
+        const evicted = await this.txn(() => evictOldestSync([...this.spaces.values()], this.writesPerTxn));
         if (evicted.entries > 0) this.emit('evicted', reason, evicted.entries);
         if (evicted.rows === 0) {
           this.evicting = false;
@@ -318,6 +352,24 @@ export class LmdbCache extends EventEmitter<LmdbCacheEvents> {
     } catch (error) {
       this.evicting = false;
       this.emit('skipped', 'error', 0, error);
+    }
+  }
+
+  /**
+   * One write transaction. lmdb-js rejects each write of a failed commit with a generic error
+   * whose `commitError` is a second promise holding the cause (EIO, ENOSPC, MDB_MAP_FULL); left
+   * unhandled, that promise would crash the process. It is handled here and its cause thrown.
+   */
+  private async txn<T>(work: () => T): Promise<T> {
+    try {
+      return await this.root.transaction(work);
+    } catch (error) {
+      const commitError = (error as { commitError?: Promise<unknown> }).commitError;
+      if (!commitError) throw error;
+      throw await commitError.then(
+        () => error,
+        (cause: unknown) => cause,
+      );
     }
   }
 
@@ -333,6 +385,7 @@ export class LmdbCache extends EventEmitter<LmdbCacheEvents> {
     const stats = this.root.getStats() as TreeStats & { lastPageNumber: number; root: TreeStats; free: TreeStats };
     let livePages = treePages(stats.root) + treePages(stats.free);
     for (const space of this.spaces.values()) livePages += space.pages;
+    this.root.resetReadTxn();
     return { filePages: stats.lastPageNumber + 1, livePages };
   }
 
@@ -340,7 +393,7 @@ export class LmdbCache extends EventEmitter<LmdbCacheEvents> {
   private async removeLegacyEntries(): Promise<void> {
     for (const prefix of LEGACY_PREFIXES) {
       for (let more = true; more; ) {
-        more = await this.root.transaction(() => {
+        more = await this.txn(() => {
           let n = 0;
           for (const key of [...this.root.getKeys({ start: prefix, limit: BULK_ROWS_PER_TXN, snapshot: false })]) {
             if (typeof key !== 'string' || !key.startsWith(prefix)) break;

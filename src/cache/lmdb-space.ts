@@ -64,7 +64,7 @@ export class LmdbSpace {
   private readonly byExpiry: Database<Uint8Array, IndexKey>;
 
   constructor(
-    root: RootDatabase,
+    private readonly root: RootDatabase,
     readonly name: string,
     /** Entries beyond this are evicted oldest first (persisted queries); undefined: no count limit. */
     readonly maxEntries?: number,
@@ -76,12 +76,24 @@ export class LmdbSpace {
 
   /** The live record of `key`; an expired one reads as absent (the sweep removes it). */
   get(key: string, now = Date.now()): StoredRecord | undefined {
-    return live(decodeRecord(this.entries.get(key)), now);
+    const bytes = this.entries.get(key);
+    this.releaseSnapshot();
+    return live(decodeRecord(bytes), now);
   }
 
   async getMany(keys: readonly string[], now = Date.now()): Promise<Array<StoredRecord | undefined>> {
     const values = (await this.entries.getMany(keys as string[])) as Array<Uint8Array | undefined>;
+    this.releaseSnapshot();
     return values.map((bytes) => live(decodeRecord(bytes), now));
+  }
+
+  /**
+   * Ends this process's read snapshot now rather than at lmdb-js's next timer turn. Pages that
+   * other processes free while a snapshot is open cannot be reused, so a snapshot held through a
+   * long event-loop turn (serialising a big response) would let their writes grow the file.
+   */
+  releaseSnapshot(): void {
+    this.root.resetReadTxn();
   }
 
   /** Entries, index rows included in nothing: LMDB keeps the count in the tree's header. */

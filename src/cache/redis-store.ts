@@ -11,9 +11,10 @@
  * - a read of many keys is one GET per key (MGET fails across slots in a cluster; node-redis
  *   pipelines the GETs on each node's connection, so this is one round trip per node), and a
  *   key that fails (its master is down) is a miss for that key only;
- * - when commands keep failing, a cluster client is replaced by a new one that asks the seeds
- *   for the topology, at most once per TOPOLOGY_REFRESH_MS, so reads and writes to the dead
- *   master's slots resume once a replica has taken over;
+ * - when commands fail, a new cluster client asks the seeds for the topology (at most once per
+ *   TOPOLOGY_REFRESH_MS) and replaces the old one once it has reached every master, so reads and
+ *   writes to a dead master's slots resume once a replica has taken over, while the old client
+ *   keeps serving the other masters' slots meanwhile;
  * - commands fail at once while a server is unreachable (no offline queue), and each has a
  *   timeout, so nothing queues up without bound;
  * - values are bytes: the answers are stored as they are (no base64, no JSON), the persisted
@@ -26,6 +27,8 @@ import type { KeyvStoreAdapter, StoredData } from 'keyv';
 /** At most one cluster topology refresh per this many milliseconds. */
 const TOPOLOGY_REFRESH_MS = 1000;
 const CONNECT_TIMEOUT_MS = 1000;
+/** Longest a new cluster client may take to reach every master. */
+const CLUSTER_CONNECT_TIMEOUT_MS = 2000;
 /** Keys per SCAN step and per deletion round when clearing. */
 const SCAN_COUNT = 1000;
 
@@ -86,15 +89,12 @@ export class RedisConnection {
   }
 
   /**
-   * A command failed. A single server reconnects by itself; a cluster client is replaced, since
-   * it would keep sending a dead master's slots to the dead master.
+   * A command failed. A single server reconnects by itself. A cluster client would keep sending
+   * a dead master's slots to the dead master, so a new one is built from the seeds, in the
+   * background: the old one serves the other masters' slots until the new one has connected.
    */
   failed(): void {
-    if (!this.cluster || this.closed || Date.now() - this.lastAttempt < TOPOLOGY_REFRESH_MS) return;
-    const stale = this.current;
-    this.current = undefined;
-    void stale?.close().catch(() => undefined);
-    this.connect();
+    if (this.cluster) this.connect();
   }
 
   async close(): Promise<void> {
@@ -104,14 +104,17 @@ export class RedisConnection {
     this.current = undefined;
   }
 
+  /** Opens a client (again), at most once per TOPOLOGY_REFRESH_MS, and swaps it in once connected. */
   private connect(): void {
-    if (this.closed || this.current || this.connecting || Date.now() - this.lastAttempt < TOPOLOGY_REFRESH_MS) return;
+    if (this.closed || this.connecting || (this.current && !this.cluster) || Date.now() - this.lastAttempt < TOPOLOGY_REFRESH_MS) return;
     this.lastAttempt = Date.now();
     const attempt = this.cluster ? this.openCluster() : this.openClient();
     this.connecting = attempt
-      .then((connected) => {
+      .then(async (connected) => {
         if (this.closed) return connected.close();
+        const stale = this.current;
         this.current = connected;
+        await stale?.close().catch(() => undefined);
       })
       .catch(() => undefined)
       .finally(() => {
@@ -151,11 +154,21 @@ export class RedisConnection {
       commandOptions: { timeout: this.commandTimeoutMs },
     });
     cluster.on('error', () => undefined);
+    // While a master is down and not yet replaced, connecting waits on it for ever: give up,
+    // and let the next failure try again once the topology has changed.
+    let timer: NodeJS.Timeout | undefined;
     try {
-      await cluster.connect();
+      await Promise.race([
+        cluster.connect(),
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`${this.description}: no connection to every master within ${CLUSTER_CONNECT_TIMEOUT_MS} ms`)), CLUSTER_CONNECT_TIMEOUT_MS);
+        }),
+      ]);
     } catch (error) {
       cluster.destroy();
       throw error;
+    } finally {
+      clearTimeout(timer);
     }
     return {
       commands: cluster.withTypeMapping(BUFFERS) as unknown as Commands,
