@@ -49,7 +49,7 @@ describe('redis cluster', () => {
     const [first, second] = await cluster.masters();
     // The first seed is a master this test kills: the servers must find the cluster through the other.
     const url = `redis+cluster://127.0.0.1:${first},127.0.0.1:${second}`;
-    const args = ['--cache-url', url, '--l1-max-bytes', '0', '--workers', '1', '--watch-models', 'false', '--cache-timeout-ms', '250'];
+    const args = ['--cache-url', url, '--l1-max-bytes', '0', '--workers', '1', '--watch-models', 'false', '--cache-timeout-ms', '250', '--admin-token', 'cluster-admin'];
     [a, b] = await Promise.all([startCli(args), startCli(args)]);
   });
 
@@ -88,5 +88,20 @@ describe('redis cluster', () => {
     assert.ok(requestsDuringFailover >= 2, 'predictions were answered while the master was down');
     assert.equal(await sharedEventually(a, b, 100), 60, 'every answer is shared again, the promoted replica\'s slots included');
     assert.equal(await sharedEventually(b, a, 101), 60, 'both ways');
+  });
+
+  it('clears the answers on every master', async () => {
+    const masters = await cluster.masters();
+    const stored = async () => (await Promise.all(masters.map(async (port) => Number((await cluster.cli(port, 'dbsize')).trim())))).reduce((x, y) => x + y, 0);
+    const before = await stored();
+    assert.ok(before > 0);
+    const res = await fetch(`${a.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: 'Bearer cluster-admin' },
+      body: JSON.stringify({ query: 'mutation { clearCache { removed } }' }),
+    });
+    const body = (await res.json()) as { data: { clearCache: { removed: number } } };
+    assert.equal(body.data.clearCache.removed, before);
+    assert.equal(await stored(), 0);
   });
 });
