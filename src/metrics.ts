@@ -107,7 +107,7 @@ export class Metrics {
 
   readonly cacheLookups = new Counter({
     name: 'predictql_cache_lookups_total',
-    help: 'Result cache lookups by model and result (hit_l1, hit_store, miss, collision)',
+    help: 'Result cache lookups by model and result (hit_l1, hit_store, miss, collision: the entry belongs to another input, invalid: the entry is not an answer this model could give)',
     labelNames: ['model', 'result'] as const,
     registers: [this.registry],
   });

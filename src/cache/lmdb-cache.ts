@@ -215,13 +215,14 @@ export class LmdbCache extends EventEmitter<LmdbCacheEvents> {
 
   /** The write loop: this process's only writer, so its transactions stay small and ordered. */
   private async drain(): Promise<void> {
-    while (this.ops.length > 0 || (this.maintenanceDue && !this.closed) || this.evicting) {
+    // Once closing, only the queued ops are finished: eviction resumes with the next start.
+    while (this.ops.length > 0 || (!this.closed && (this.maintenanceDue || this.evicting))) {
       if (this.maintenanceDue && !this.closed) {
         this.maintenanceDue = false;
         await this.maintain();
         continue;
       }
-      if (this.evicting) await this.evictTowards(Math.floor(LOW_WATER * this.usablePages), 'size');
+      if (this.evicting && !this.closed) await this.evictTowards(Math.floor(LOW_WATER * this.usablePages), 'size');
       const op = this.ops[0];
       if (!op) continue;
       if (op.type === 'put') await this.writePuts(this.takeRun('put') as Extract<Op, { type: 'put' }>[]);
