@@ -12,6 +12,8 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { describe, it } from 'node:test';
 import { startCli, type CliServer } from './helpers/cli.ts';
+import { graphql } from './helpers/client.ts';
+import { metricTotal } from './helpers/metrics.ts';
 import { startTestServer, tempDir } from './helpers/server.ts';
 
 const MANY = 'query ($inputs: [PredictionInput!]!) { predictMany(model: "iris", inputs: $inputs) { cacheSource ... on Classification { label } } }';
@@ -33,25 +35,16 @@ function uniqueRows(from: number, count: number): Array<{ features: number[] }> 
   });
 }
 
-async function post(url: string, query: string, variables: Record<string, unknown>): Promise<any> {
-  const res = await fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
-  const body = (await res.json()) as { data?: any; errors?: unknown };
-  assert.equal(body.errors, undefined, JSON.stringify(body.errors));
-  return body.data;
-}
-
-async function metric(url: string, name: string, labels: Record<string, string> = {}): Promise<number> {
-  const text = await (await fetch(`${url}/metrics`)).text();
-  const wanted = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
-  return text
-    .split('\n')
-    .filter((line) => (line.startsWith(`${name}{`) || line.startsWith(`${name} `)) && wanted.every((pair) => line.includes(pair)))
-    .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
+/** A query that must succeed: its data. */
+async function ask(url: string, query: string, variables: Record<string, unknown>): Promise<any> {
+  const res = await graphql(url, { query, variables });
+  assert.equal(res.errors, undefined, JSON.stringify(res.errors));
+  return res.data;
 }
 
 /** Waits until the server's write queue is empty (its writes are committed or skipped). */
 async function writesSettled(url: string): Promise<void> {
-  for (let i = 0; i < 400 && (await metric(url, 'predictql_cache_store_bytes', { measure: 'queued' })) > 0; i++) await new Promise((resolve) => setTimeout(resolve, 25));
+  for (let i = 0; i < 400 && (await metricTotal(url, 'predictql_cache_store_bytes', { measure: 'queued' })) > 0; i++) await new Promise((resolve) => setTimeout(resolve, 25));
 }
 
 describe('CACHE_MAX_BYTES', () => {
@@ -63,26 +56,26 @@ describe('CACHE_MAX_BYTES', () => {
     try {
       let largest = 0;
       for (let request = 0; request < 60; request++) {
-        const data = await post(server.url, MANY, { inputs: uniqueRows(request * 1000, 1000) });
+        const data = await ask(server.url, MANY, { inputs: uniqueRows(request * 1000, 1000) });
         assert.ok(data.predictMany.every((p: { cacheSource: string }) => p.cacheSource === 'NONE'), 'every input is new');
         // Let the writes land: the bound is the subject here, not how fast the queue drains
         // (a queue that is full drops writes, counted as skipped).
         await writesSettled(server.url);
         largest = Math.max(largest, dirBytes(dir));
       }
-      const evicted = await metric(server.url, 'predictql_cache_evictions_total', { reason: 'size' });
-      const skipped = await metric(server.url, 'predictql_cache_writes_skipped_total');
-      const live = await metric(server.url, 'predictql_cache_store_bytes', { measure: 'live' });
+      const evicted = await metricTotal(server.url, 'predictql_cache_evictions_total', { reason: 'size' });
+      const skipped = await metricTotal(server.url, 'predictql_cache_writes_skipped_total');
+      const live = await metricTotal(server.url, 'predictql_cache_store_bytes', { measure: 'live' });
       const entries = 60_000 - skipped - evicted;
       console.log(`60,000 unique inputs, CACHE_MAX_BYTES ${bound}: largest directory ${largest} bytes; ${evicted} evicted, ${skipped} skipped, ${entries} kept; ${Math.round(live / entries)} live bytes per entry`);
       assert.ok(largest <= bound, `the directory reached ${largest} bytes, over ${bound}`);
       assert.ok(evicted >= 30_000, `${evicted} answers were evicted to stay under the bound`);
       // The newest answers are the ones kept: the last request's inputs come from the store.
-      const again = await post(server.url, MANY, { inputs: uniqueRows(59_000, 1000) });
+      const again = await ask(server.url, MANY, { inputs: uniqueRows(59_000, 1000) });
       const fromStore = again.predictMany.filter((p: { cacheSource: string }) => p.cacheSource === 'STORE').length;
       assert.ok(fromStore >= 990, `${fromStore} of the newest 1000 answers were kept`);
       // The oldest went first.
-      const oldest = await post(server.url, MANY, { inputs: uniqueRows(0, 1000) });
+      const oldest = await ask(server.url, MANY, { inputs: uniqueRows(0, 1000) });
       assert.equal(oldest.predictMany.filter((p: { cacheSource: string }) => p.cacheSource === 'STORE').length, 0, 'the oldest answers were evicted');
     } finally {
       await server.close();
@@ -98,17 +91,17 @@ describe('CACHE_MAX_BYTES', () => {
     try {
       let largest = 0;
       for (let round = 0; round < 15; round++) {
-        await Promise.all(servers.map((s, i) => post(s.url, MANY, { inputs: uniqueRows(100_000 * (i + 1) + round * 1000, 1000) })));
+        await Promise.all(servers.map((s, i) => ask(s.url, MANY, { inputs: uniqueRows(100_000 * (i + 1) + round * 1000, 1000) })));
         await Promise.all(servers.map((s) => writesSettled(s.url)));
         largest = Math.max(largest, dirBytes(dir));
       }
-      const evicted = (await Promise.all(servers.map((s) => metric(s.url, 'predictql_cache_evictions_total', { reason: 'size' })))).reduce((a, b) => a + b, 0);
+      const evicted = (await Promise.all(servers.map((s) => metricTotal(s.url, 'predictql_cache_evictions_total', { reason: 'size' })))).reduce((a, b) => a + b, 0);
       assert.ok(largest <= bound, `the directory reached ${largest} bytes, over ${bound}`);
       assert.ok(evicted > 0, 'the processes evicted');
       // Each reads the newest answers the other one wrote.
       const [a, b] = servers as [CliServer, CliServer];
-      const fromB = await post(a.url, MANY, { inputs: uniqueRows(200_000 + 14_000, 1000) });
-      const fromA = await post(b.url, MANY, { inputs: uniqueRows(100_000 + 14_000, 1000) });
+      const fromB = await ask(a.url, MANY, { inputs: uniqueRows(200_000 + 14_000, 1000) });
+      const fromA = await ask(b.url, MANY, { inputs: uniqueRows(100_000 + 14_000, 1000) });
       for (const read of [fromA, fromB]) {
         assert.ok(read.predictMany.filter((p: { cacheSource: string }) => p.cacheSource === 'STORE').length >= 900, 'the newest answers of the other process are shared');
       }
@@ -123,16 +116,16 @@ describe('CACHE_MAX_BYTES', () => {
     const dir = tempDir();
     const server = await startTestServer({ CACHE_URL: `lmdb://${dir}`, CACHE_TTL_SECONDS: '1', CACHE_SWEEP_INTERVAL_MS: '100', WATCH_MODELS: 'false' });
     try {
-      await post(server.url, MANY, { inputs: uniqueRows(300_000, 500) });
+      await ask(server.url, MANY, { inputs: uniqueRows(300_000, 500) });
       await writesSettled(server.url);
-      const liveBefore = await metric(server.url, 'predictql_cache_store_bytes', { measure: 'live' });
+      const liveBefore = await metricTotal(server.url, 'predictql_cache_store_bytes', { measure: 'live' });
       let expired = 0;
       for (let i = 0; i < 100 && expired < 500; i++) {
         await new Promise((resolve) => setTimeout(resolve, 50));
-        expired = await metric(server.url, 'predictql_cache_evictions_total', { reason: 'expired' });
+        expired = await metricTotal(server.url, 'predictql_cache_evictions_total', { reason: 'expired' });
       }
       assert.equal(expired, 500, 'every expired answer was removed by the sweep');
-      assert.ok((await metric(server.url, 'predictql_cache_store_bytes', { measure: 'live' })) < liveBefore, 'their space is free again');
+      assert.ok((await metricTotal(server.url, 'predictql_cache_store_bytes', { measure: 'live' })) < liveBefore, 'their space is free again');
     } finally {
       await server.close();
       rmSync(dir, { recursive: true, force: true });
@@ -158,17 +151,17 @@ describe('CACHE_MAX_BYTES', () => {
     });
     try {
       const first = uniqueRows(400_000, 200);
-      await post(server.url, MANY, { inputs: first });
+      await ask(server.url, MANY, { inputs: first });
       await writesSettled(server.url);
       for (let request = 1; request <= 30; request++) {
-        const data = await post(server.url, MANY, { inputs: uniqueRows(400_000 + request * 1000, 1000) });
+        const data = await ask(server.url, MANY, { inputs: uniqueRows(400_000 + request * 1000, 1000) });
         assert.equal(data.predictMany.length, 1000);
         await writesSettled(server.url);
       }
       assert.ok(dirBytes(dir) <= 1024 * 1024 + 64 * 1024, 'the file stayed within the limit');
-      assert.ok((await metric(server.url, 'predictql_cache_writes_skipped_total', { reason: 'error' })) > 0, 'writes were skipped and counted');
+      assert.ok((await metricTotal(server.url, 'predictql_cache_writes_skipped_total', { reason: 'error' })) > 0, 'writes were skipped and counted');
       // Reads go on: the answers stored before the disk filled are still served.
-      const again = await post(server.url, MANY, { inputs: first });
+      const again = await ask(server.url, MANY, { inputs: first });
       assert.ok(again.predictMany.every((p: { cacheSource: string }) => p.cacheSource === 'STORE'), 'stored answers are still read');
       assert.ok(server.logs.some((line) => line.msg === 'result cache write failed; answers are served but not stored until it recovers'));
     } finally {

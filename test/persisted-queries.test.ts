@@ -7,15 +7,14 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { describe, it } from 'node:test';
+import { graphql, type GraphQLResponse } from './helpers/client.ts';
 import { startTestServer, tempDir, type TestServer } from './helpers/server.ts';
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 const queryNumber = (i: number) => `query Q${i} { models { name } }`;
 
-async function post(server: TestServer, body: unknown, token?: string): Promise<any> {
-  const headers: Record<string, string> = { 'content-type': 'application/json' };
-  if (token) headers.authorization = `Bearer ${token}`;
-  return (await fetch(`${server.url}/graphql`, { method: 'POST', headers, body: JSON.stringify(body) })).json();
+function post(server: TestServer, body: Parameters<typeof graphql>[1], token?: string): Promise<GraphQLResponse> {
+  return graphql(server.url, body, token ? { headers: { authorization: `Bearer ${token}` } } : {});
 }
 
 const persisted = (query: string) => ({ extensions: { persistedQuery: { version: 1, sha256Hash: sha256(query) } } });

@@ -11,6 +11,8 @@ import { cacheKey } from '../../src/cache/prediction-cache.ts';
 import { DIGEST_BYTES, encodeEntry } from '../../src/cache/result-codec.ts';
 import type { ItemResult } from '../../src/domain/types.ts';
 import type { CliServer } from './cli.ts';
+import { graphql } from './client.ts';
+import { metricTotal } from './metrics.ts';
 
 type Input = { features: number[] } | { image: string } | { audio: string };
 
@@ -75,20 +77,14 @@ const ASK = `query ($model: String!, $input: PredictionInput!, $cache: CachePoli
   }
 }`;
 
-async function graphql(url: string, query: string, variables: Record<string, unknown> = {}): Promise<any> {
-  const res = await fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
-  const body = (await res.json()) as { data?: any; errors?: unknown };
-  assert.equal(body.errors, undefined, JSON.stringify(body.errors));
-  return body.data;
+/** A query that must succeed: its data. */
+async function ask(url: string, query: string, variables: Record<string, unknown> = {}): Promise<any> {
+  const res = await graphql(url, { query, variables });
+  assert.equal(res.errors, undefined, JSON.stringify(res.errors));
+  return res.data;
 }
 
-async function invalidLookups(url: string): Promise<number> {
-  const text = await (await fetch(`${url}/metrics`)).text();
-  return text
-    .split('\n')
-    .filter((line) => line.startsWith('predictql_cache_lookups_total{') && line.includes('result="invalid"'))
-    .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
-}
+const invalidLookups = (url: string) => metricTotal(url, 'predictql_cache_lookups_total', { result: 'invalid' });
 
 /**
  * Against a running server whose L1 is off: forges every case into the store with `write`,
@@ -96,10 +92,10 @@ async function invalidLookups(url: string): Promise<number> {
  * replaced by the right answer in the store.
  */
 export async function exerciseCorruptEntries(server: CliServer, write: (key: string, entry: Uint8Array) => Promise<void>): Promise<void> {
-  const versions = new Map<string, string>(((await graphql(server.url, '{ models { name version } }')).models as Array<{ name: string; version: string }>).map((m) => [m.name, m.version]));
+  const versions = new Map<string, string>(((await ask(server.url, '{ models { name version } }')).models as Array<{ name: string; version: string }>).map((m) => [m.name, m.version]));
   const truth: string[] = [];
   for (const c of CORRUPT_CASES) {
-    const { cacheSource, ...answer } = (await graphql(server.url, ASK, { model: c.model, input: c.input, cache: 'BYPASS' })).predict;
+    const { cacheSource, ...answer } = (await ask(server.url, ASK, { model: c.model, input: c.input, cache: 'BYPASS' })).predict;
     truth.push(JSON.stringify(answer));
   }
   for (const c of CORRUPT_CASES) {
@@ -110,7 +106,7 @@ export async function exerciseCorruptEntries(server: CliServer, write: (key: str
 
   const before = await invalidLookups(server.url);
   for (const [i, c] of CORRUPT_CASES.entries()) {
-    const { cacheSource, ...answer } = (await graphql(server.url, ASK, { model: c.model, input: c.input })).predict;
+    const { cacheSource, ...answer } = (await ask(server.url, ASK, { model: c.model, input: c.input })).predict;
     assert.equal(cacheSource, 'NONE', `${c.name}: the entry was not served`);
     assert.equal(JSON.stringify(answer), truth[i], `${c.name}: the answer is the computed one`);
   }
@@ -124,7 +120,7 @@ export async function exerciseCorruptEntries(server: CliServer, write: (key: str
     let answer = '';
     for (let attempt = 0; attempt < 40 && source !== 'STORE'; attempt++) {
       if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 25));
-      const { cacheSource, ...rest } = (await graphql(server.url, ASK, { model: c.model, input: c.input })).predict;
+      const { cacheSource, ...rest } = (await ask(server.url, ASK, { model: c.model, input: c.input })).predict;
       source = cacheSource;
       answer = JSON.stringify(rest);
     }

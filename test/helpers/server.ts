@@ -7,6 +7,7 @@ import { loadConfig, type Config } from '../../src/config.ts';
 import { createLogger } from '../../src/logger.ts';
 import { startServer, type RunningServer } from '../../src/server.ts';
 import { graphql, request, type ClientResponse, type GraphQLResponse, type RequestOptions } from './client.ts';
+import { metricSamples } from './metrics.ts';
 import { tempDir } from './temp.ts';
 
 export type { GraphQLResponse } from './client.ts';
@@ -50,13 +51,7 @@ export async function startTestServer(overrides: Record<string, string> = {}): P
       return request(`${server.url}${path}`, { headers });
     },
     async metric(name, labels = {}) {
-      const text = await (await request(`${server.url}/metrics`)).text();
-      const wanted = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
-      for (const line of text.split('\n')) {
-        if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
-        if (wanted.every((pair) => line.includes(pair))) return Number(line.slice(line.lastIndexOf(' ') + 1));
-      }
-      return 0;
+      return (await metricSamples(server.url, name, labels))[0] ?? 0;
     },
   };
 }

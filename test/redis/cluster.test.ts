@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { after, before, describe, it } from 'node:test';
 import { startCli, type CliServer } from '../helpers/cli.ts';
+import { graphql } from '../helpers/client.ts';
 import { startRedisCluster, type RedisCluster } from '../helpers/redis-cluster.ts';
 
 const MANY = 'query ($inputs: [PredictionInput!]!) { predictMany(model: "iris", inputs: $inputs) { cacheSource ... on Classification { label score } } }';
@@ -18,11 +19,10 @@ function rows(round: number): Array<{ features: number[] }> {
 }
 
 async function ask(server: CliServer, inputs: Array<{ features: number[] }>): Promise<Array<{ cacheSource: string; label: string; score: number }>> {
-  const res = await fetch(`${server.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: MANY, variables: { inputs } }) });
-  const body = (await res.json()) as { data?: { predictMany: Array<{ cacheSource: string; label: string; score: number }> }; errors?: unknown };
+  const res = await graphql<{ predictMany: Array<{ cacheSource: string; label: string; score: number }> }>(server.url, { query: MANY, variables: { inputs } });
   assert.equal(res.status, 200);
-  assert.equal(body.errors, undefined, JSON.stringify(body.errors));
-  return body.data!.predictMany;
+  assert.equal(res.errors, undefined, JSON.stringify(res.errors));
+  return res.data!.predictMany;
 }
 
 /** Asks `reader` for what `writer` computed until every answer comes from the store. */
@@ -95,13 +95,9 @@ describe('redis cluster', () => {
     const stored = async () => (await Promise.all(masters.map(async (port) => Number((await cluster.cli(port, 'dbsize')).trim())))).reduce((x, y) => x + y, 0);
     const before = await stored();
     assert.ok(before > 0);
-    const res = await fetch(`${a.url}/graphql`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: 'Bearer cluster-admin' },
-      body: JSON.stringify({ query: 'mutation { clearCache { removed } }' }),
-    });
-    const body = (await res.json()) as { data: { clearCache: { removed: number } } };
-    assert.equal(body.data.clearCache.removed, before);
+    const res = await graphql<{ clearCache: { removed: number } }>(a.url, { query: 'mutation { clearCache { removed } }' }, { headers: { authorization: 'Bearer cluster-admin' } });
+    assert.equal(res.errors, undefined, JSON.stringify(res.errors));
+    assert.equal(res.data!.clearCache.removed, before);
     assert.equal(await stored(), 0);
   });
 });
