@@ -42,7 +42,7 @@ function escapeMarkup(text: string): string {
 }
 
 /** Renders the text as white coverage on black, cropped to its logical box: 1 channel. */
-async function renderCoverage(text: string, font: FontName, size: number): Promise<{ data: Buffer; width: number; height: number }> {
+export async function renderCoverage(text: string, font: FontName, size: number): Promise<{ data: Buffer; width: number; height: number }> {
   const { file, family } = FONTS[font];
   const { data, info } = await sharp({
     text: { text: escapeMarkup(text), font: `${family} ${size}`, fontfile: join(FONT_DIR, file), dpi: 72 },
