@@ -235,44 +235,60 @@ describe('crops', () => {
     assert.ok(t >= 30 && t < 220, `threshold ${t}`);
   });
 
-  /** A grey page (background 200) with dark blocks: one "line" and bits of its neighbours. */
-  function syntheticPage(): DecodedImage {
-    const width = 120;
-    const height = 80;
-    const pixels = new Uint8Array(width * height * 3).fill(200);
-    const block = (x0: number, y0: number, x1: number, y1: number) => {
-      for (let y = y0; y <= y1; y++) for (let x = x0; x <= x1; x++) pixels.fill(10, (y * width + x) * 3, (y * width + x) * 3 + 3);
-    };
-    block(20, 30, 29, 41); // own glyph
-    block(40, 30, 49, 45); // own glyph with a "descender" below the box (box ends at 42)
-    block(60, 12, 69, 27); // a neighbour above: its "descender" reaches row 27, inside the grown crop
-    block(70, 44, 79, 60); // a neighbour below: its "ascender" starts at row 44, inside the crop
+  /** A page of `background` grey with dark (10) blocks [x0..x1] x [y0..y1]. */
+  function blockPage(width: number, height: number, background: number, blocks: Array<[number, number, number, number]>): DecodedImage {
+    const pixels = new Uint8Array(width * height * 3).fill(background);
+    for (const [x0, y0, x1, y1] of blocks) {
+      for (let y = y0; y <= y1; y++) pixels.fill(10, (y * width + x0) * 3, (y * width + x1 + 1) * 3);
+    }
     return { width, height, channels: 3, pixels };
   }
 
-  it('line crop: grows the box by the margin, keeps its own ink whole, paints the neighbours\' ink with the background', () => {
-    const page = syntheticPage();
-    const line = { x: 18, y: 29, width: 60, height: 14 }; // rows 29..42
-    const above = { x: 55, y: 8, width: 20, height: 16 };
-    const below = { x: 68, y: 48, width: 20, height: 16 };
-    const crop = lineCrop(page, line, [above, line, below], { margin: 0.5 }); // 7 px each side
-    assert.deepEqual([crop.width, crop.height, crop.channels], [74, 28, 3]);
-    const at = (px: number, py: number) => crop.pixels[((py - (line.y - 7)) * crop.width + (px - (line.x - 7))) * 3]!;
+  it("line crop: the line's own ink plus the margin, neighbours' ink painted with the paper colour", () => {
+    const page = blockPage(120, 80, 200, [
+      [20, 30, 29, 41], // own glyph
+      [40, 30, 49, 45], // own glyph with a "descender" below the box (the box ends at row 42)
+      [30, 10, 39, 25], // the line above: its "descender" reaches row 25, inside the crop
+      [25, 47, 34, 60], // the line below: its "ascender" starts at row 47, inside the crop
+    ]);
+    const line = { x: 18, y: 29, width: 34, height: 14 };
+    const above = { x: 28, y: 6, width: 14, height: 18 };
+    const below = { x: 23, y: 48, width: 14, height: 14 };
+    const crop = lineCrop(page, line, [above, line, below], { margin: 0.5 });
+    // Own ink spans columns 20..49 and rows 30..45 (16 high): margin 8 on every side.
+    assert.deepEqual([crop.width, crop.height, crop.channels], [46, 32, 3]);
+    const at = (px: number, py: number) => crop.pixels[((py - 22) * crop.width + (px - 12)) * 3]!;
     assert.equal(at(25, 35), 10, 'own glyph kept');
     assert.equal(at(45, 45), 10, 'own glyph kept below the box');
-    assert.equal(at(64, 25), 200, 'neighbour above painted');
-    assert.equal(at(74, 47), 200, 'neighbour below painted');
-    assert.equal(at(12, 24), 200, 'margin is page pixels');
+    assert.equal(at(35, 24), 200, 'line above painted');
+    assert.equal(at(30, 50), 200, 'line below painted');
+    assert.equal(at(13, 23), 200, 'margin');
+    // The same ink found from a box a pixel off gives the same pixels (what a crop cache needs).
+    const moved = lineCrop(page, { x: 19, y: 28, width: 35, height: 15 }, [above, below], { margin: 0.5 });
+    assert.deepEqual([moved.width, moved.height, Buffer.compare(moved.pixels, crop.pixels)], [46, 32, 0]);
   });
 
-  it('line crop: the part of the window beyond the page is background, and the margin may be 0', () => {
-    const page = syntheticPage();
-    const crop = lineCrop(page, { x: 0, y: 28, width: 50, height: 16 }, [], { margin: 0.5 });
-    assert.deepEqual([crop.width, crop.height], [66, 32]);
-    assert.equal(crop.pixels[0], 200, 'left of the page: background');
-    const tight = lineCrop(page, { x: 20, y: 30, width: 10, height: 12 }, [], { margin: 0 });
-    assert.deepEqual([tight.width, tight.height], [10, 12]);
+  it('line crop: a neighbour glyph outside every box goes to the nearest box, not to the line it happens to overlap', () => {
+    // A full stop ending the line above, right of that line's box but above this line's box.
+    const page = blockPage(120, 60, 255, [[10, 30, 59, 41], [64, 20, 66, 22], [10, 10, 59, 22]]);
+    const line = { x: 8, y: 28, width: 70, height: 16 };
+    const above = { x: 8, y: 8, width: 54, height: 16 };
+    const crop = lineCrop(page, line, [above], { margin: 0.25 }); // ink 12 high: margin 3
+    assert.deepEqual([crop.width, crop.height], [56, 18]);
+    assert.ok(crop.pixels.every((v, i) => v === 255 || (Math.floor(i / 3) % 56 >= 3 && Math.floor(i / 3) % 56 < 53)), 'only the own bar is ink');
+  });
+
+  it('line crop: beyond the page is paper; margin 0 is the ink box; no ink falls back to the box', () => {
+    const page = blockPage(40, 30, 255, [[0, 10, 9, 19]]);
+    const edge = lineCrop(page, { x: 0, y: 10, width: 10, height: 10 }, [], { margin: 0.5 });
+    assert.deepEqual([edge.width, edge.height], [20, 20]);
+    assert.equal(edge.pixels[0], 255, 'left of and above the page: paper');
+    assert.equal(edge.pixels[(5 * 20 + 5) * 3], 10, 'ink');
+    const tight = lineCrop(page, { x: 0, y: 9, width: 12, height: 12 }, [], { margin: 0 });
+    assert.deepEqual([tight.width, tight.height], [10, 10]);
     assert.ok(tight.pixels.every((v) => v === 10));
+    const blank = lineCrop(blockPage(40, 30, 255, []), { x: 5, y: 5, width: 10, height: 8 }, [], { margin: 0.5 });
+    assert.deepEqual([blank.width, blank.height], [18, 16]);
     assert.throws(() => lineCrop(page, { x: 0, y: 0, width: 10, height: 10 }, [], { margin: -1 }), /margin/);
   });
 });

@@ -1,36 +1,44 @@
 /**
- * The crop the line recogniser reads for one detected box: the box grown by a margin, with any ink
- * that belongs to a neighbouring line painted over with the page's background.
+ * The crop the line recogniser reads for one detected line: the line's own ink plus a margin,
+ * with any ink that belongs to a neighbouring line painted over with the page's background.
+ * (crop.ts's cropImage is the plain cut of a box; this is what page OCR feeds the recogniser.)
  *
- * Why not the detector's box as it is (measured on rendered pages, see
- * docs/multi-stage-models.md): PP-OCRv4's boxes (DB unclip ratio 1.5) hug the ink, about a pixel
- * around the glyphs, sometimes cutting into the first or last one; read that tight, the
- * recogniser drops most spaces between words ("Thankyouforyourbusiness"): 56 of 120 lines read
- * exactly. It reads lines best when the text fills roughly half to two thirds of the crop's height,
- * which is how the `ocr` model's own rendered lines look. Growing the box by 0.3-0.4 of its height
- * on every side brings that to 118-120 of 120.
+ * Measured on rendered pages (3 DejaVu fonts x 4 sizes x 2 line spacings, 480 lines; the numbers
+ * are in docs/multi-stage-models.md):
  *
- * Why paint the neighbours' ink: on single-spaced text the grown crop (and already the detector's
- * own box) reaches into the lines above and below, and their descender tips and ascender tops read
- * as stray ".", "'", "_" or change a letter ("q" -> "g"). Each ink blob (8-connected dark pixels,
- * seen in a band one box height taller than the crop on each side, so a neighbour's glyph is seen
- * whole) is given to the detected line whose vertical centre is nearest the blob's, among the
- * lines it overlaps horizontally; blobs given to another line are painted with the background.
- * Own glyphs stay whole even where they stick out of the box (a "q" tail, a "T" bar the box cut).
+ * - The detector's box as it is reads badly. PP-OCRv4's boxes (DB unclip ratio 1.5) hug the ink,
+ *   about a pixel around it, sometimes cutting into the first glyph; read that tight, the
+ *   recogniser drops most spaces between words ("Thankyouforyourbusiness"). It reads best when
+ *   the text fills roughly 55-65% of the crop's height, as on the `ocr` model's own rendered
+ *   lines. A margin of 0.4 x the ink's height on every side gives that.
+ * - On single-spaced text a margin (and already the detector's own box) reaches into the lines
+ *   above and below, whose descender tips and ascender tops then read as stray ".", "'", "_" or
+ *   turn a "q" into a "g". So every ink blob (8-connected pixels darker than Otsu's threshold of
+ *   the surroundings) is given to the detected line whose box is nearest the blob's centre (the
+ *   one whose middle row is nearest, where boxes overlap), and blobs given to another line are
+ *   painted with the background (with their one-pixel antialiased rim).
+ * - The window is anchored on the line's own ink, not on the detector's box: the box moves by a
+ *   pixel or two with the rest of the page (the network sees the whole page), so the same
+ *   letterhead on two pages gave boxes 490, 491 and 492 px wide. Anchored on the ink, the crop
+ *   is the same pixels on every page, which is what lets a cache keyed on the crop's content
+ *   read a shared line once. Own glyphs stay whole even where they stick out of the box.
  *
- * The result depends only on the page's pixels around the line and on where the lines are: the
- * same line with the same neighbours (a letterhead) crops to the same pixels, so a cache keyed on
- * the crop's content finds it.
+ * No rotation. PaddleOCR's get_rotate_crop_image warps a (possibly rotated) quadrilateral to a
+ * rectangle and then turns any crop at least 1.5 times taller than wide by 90 degrees, for columns
+ * of vertical CJK text. The boxes here are axis-aligned (db-postprocess.ts), so there is nothing
+ * to warp, and the recogniser reads horizontal lines: turning a tall crop would make a one-glyph
+ * line ("1", "I") unreadable, and vertical writing is not a case this project serves.
  */
 import type { DecodedImage } from './image.ts';
 import type { BoxLike } from './reading-order.ts';
 
+/** Margin on every side, as a fraction of the line's ink height (see the measurements above). */
+export const LINE_CROP_MARGIN = 0.4;
+
 export interface LineCropOptions {
-  /** Margin added on every side, as a fraction of the box's height. Default 0.3 (LINE_CROP_MARGIN). */
+  /** Margin added on every side, as a fraction of the ink's height. Default LINE_CROP_MARGIN. */
   margin?: number;
 }
-
-export const LINE_CROP_MARGIN = 0.3;
 
 /** Otsu's threshold of an 8-bit histogram: the level that best splits it into two classes. */
 export function otsuThreshold(histogram: ArrayLike<number>): number {
@@ -61,116 +69,108 @@ export function otsuThreshold(histogram: ArrayLike<number>): number {
   return best;
 }
 
-/** Luminance (ITU-R BT.601, as libvips and OpenCV compute grey) of one pixel. */
-function luminance(pixels: Uint8Array, index: number, channels: number): number {
-  if (channels === 1) return pixels[index]!;
-  return (pixels[index]! * 299 + pixels[index + 1]! * 587 + pixels[index + 2]! * 114) / 1000;
+/** A rectangle in some grid, inclusive corners. */
+interface Extent {
+  x0: number;
+  y0: number;
+  x1: number;
+  y1: number;
+}
+
+/** The part of the page examined around one line, as grey levels. */
+interface Band {
+  x0: number;
+  y0: number;
+  width: number;
+  height: number;
+  grey: Uint8Array;
+  /** Grey level at or below which a pixel is ink. */
+  threshold: number;
+  /** The paper's colour: mean of the pixels lighter than the threshold, per channel. */
+  paper: number[];
 }
 
 /**
- * `box` (a detected line, in the page's pixels) cropped with a margin of `margin` x its height on
- * every side, ink of the other `lines` removed. `lines` are all the lines detected on the page
- * (`box` among them or not); only those near `box` matter.
+ * The band examined for `box`: its columns widened by twice the margin, its rows by that and one
+ * box height more on each side, so a neighbour's glyph that pokes into the crop is seen whole
+ * enough to be told apart from the line's own ink.
  */
-export function lineCrop(page: DecodedImage, box: BoxLike, lines: readonly BoxLike[], options: LineCropOptions = {}): DecodedImage {
-  const margin = options.margin ?? LINE_CROP_MARGIN;
-  if (!(margin >= 0)) throw new Error(`lineCrop: margin must be >= 0, got ${margin}`);
-  if (!(box.width >= 1 && box.height >= 1)) throw new Error(`lineCrop: empty box ${box.width}x${box.height}`);
+function readBand(page: DecodedImage, box: BoxLike, margin: number): Band {
   const { width: pageWidth, height: pageHeight, channels, pixels } = page;
-  const m = Math.round(margin * box.height);
-  // The crop window (may reach past the page; that part is background).
-  const cx0 = box.x - m;
-  const cy0 = box.y - m;
-  const cw = box.width + 2 * m;
-  const ch = box.height + 2 * m;
-  // The band analysed for ink: the window, one box height taller on each side, inside the page.
-  const ax0 = Math.max(0, cx0);
-  const ax1 = Math.min(pageWidth, cx0 + cw);
-  const ay0 = Math.max(0, cy0 - box.height);
-  const ay1 = Math.min(pageHeight, cy0 + ch + box.height);
-  const aw = Math.max(0, ax1 - ax0);
-  const ah = Math.max(0, ay1 - ay0);
-
-  // Grey levels of the band and their histogram.
-  const grey = new Uint8Array(aw * ah);
+  // Twice the margin of the box's height: the ink can be taller than the box (glyphs the box cut).
+  const m = Math.round(2 * margin * box.height) + 1;
+  const x0 = Math.max(0, box.x - m);
+  const x1 = Math.min(pageWidth, box.x + box.width + m);
+  const y0 = Math.max(0, box.y - m - box.height);
+  const y1 = Math.min(pageHeight, box.y + box.height + m + box.height);
+  const width = Math.max(0, x1 - x0);
+  const height = Math.max(0, y1 - y0);
+  const grey = new Uint8Array(width * height);
   const histogram = new Float64Array(256);
-  for (let y = 0; y < ah; y++) {
-    for (let x = 0; x < aw; x++) {
-      const v = Math.round(luminance(pixels, ((ay0 + y) * pageWidth + ax0 + x) * channels, channels));
-      grey[y * aw + x] = v;
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const p = ((y0 + y) * pageWidth + x0 + x) * channels;
+      // ITU-R BT.601 luminance, as libvips and OpenCV compute grey.
+      const v = channels === 1 ? pixels[p]! : Math.round((pixels[p]! * 299 + pixels[p + 1]! * 587 + pixels[p + 2]! * 114) / 1000);
+      grey[y * width + x] = v;
       histogram[v]!++;
     }
   }
   const threshold = otsuThreshold(histogram);
-  // Background: the mean colour of the light class (paper), per channel.
-  const background = new Float64Array(channels);
-  let lightCount = 0;
-  for (let y = 0; y < ah; y++) {
-    for (let x = 0; x < aw; x++) {
-      if (grey[y * aw + x]! <= threshold) continue;
-      const p = ((ay0 + y) * pageWidth + ax0 + x) * channels;
-      for (let c = 0; c < channels; c++) background[c]! += pixels[p + c]!;
-      lightCount++;
+  const sums = new Float64Array(channels);
+  let count = 0;
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      if (grey[y * width + x]! <= threshold) continue;
+      const p = ((y0 + y) * pageWidth + x0 + x) * channels;
+      for (let c = 0; c < channels; c++) sums[c]! += pixels[p + c]!;
+      count++;
     }
   }
-  const paper = Array.from(background, (sum) => (lightCount > 0 ? Math.round(sum / lightCount) : 255));
+  const paper = Array.from(sums, (sum) => (count > 0 ? Math.round(sum / count) : 255));
+  return { x0, y0, width, height, grey, threshold, paper };
+}
 
-  // Lines that can own ink in the band: the box itself and the lines the band overlaps.
-  const owners = [box, ...lines.filter((line) => line !== box && line.y < ay1 && line.y + line.height > ay0 && line.x < ax1 && line.x + line.width > ax0)];
-  const foreign = foreignInk(grey, aw, ah, threshold, owners, ax0, ay0);
-
-  const out = new Uint8Array(cw * ch * channels);
-  for (let y = 0; y < ch; y++) {
-    const py = cy0 + y;
-    for (let x = 0; x < cw; x++) {
-      const px = cx0 + x;
-      const o = (y * cw + x) * channels;
-      const inside = px >= 0 && px < pageWidth && py >= 0 && py < pageHeight;
-      if (inside && !foreign[(py - ay0) * aw + (px - ax0)]) {
-        const p = (py * pageWidth + px) * channels;
-        for (let c = 0; c < channels; c++) out[o + c] = pixels[p + c]!;
-      } else {
-        for (let c = 0; c < channels; c++) out[o + c] = paper[c]!;
-      }
-    }
-  }
-  return { width: cw, height: ch, channels, pixels: out };
+/** How well a line claims a blob centred at (x, y): distance to its box, then to its middle row. */
+function ownership(line: BoxLike, x: number, y: number): { gap: number; offset: number } {
+  const dx = Math.max(line.x - x, 0, x - (line.x + line.width));
+  const dy = Math.max(line.y - y, 0, y - (line.y + line.height));
+  return { gap: Math.hypot(dx, dy), offset: Math.abs(line.y + line.height / 2 - y) };
 }
 
 /**
- * Marks the pixels of ink blobs (8-connected pixels <= threshold) that belong to another line
- * than owners[0]: the owner of a blob is the line, among those overlapping it horizontally, whose
- * vertical centre is nearest the blob's; a blob no line overlaps belongs to owners[0] only if its
- * centre lies within owners[0]'s rows.
+ * Sorts the band's ink blobs into the line's own and foreign ones. Returns a mask of the pixels
+ * to paint (foreign blobs and their one-pixel rim of antialiasing) and the extent of the own ink
+ * in band coordinates (null when the band holds none).
+ *
+ * The owner of a blob is the line whose box is nearest the blob's centre; among boxes that hold
+ * it (lines' boxes overlap on single-spaced text), the one whose vertical centre is nearest.
  */
-function foreignInk(grey: Uint8Array, w: number, h: number, threshold: number, owners: readonly BoxLike[], x0: number, y0: number): Uint8Array {
+function sortInk(band: Band, owners: readonly BoxLike[]): { foreign: Uint8Array; own: Extent | null } {
+  const { width: w, height: h, grey, threshold } = band;
   const foreign = new Uint8Array(w * h);
   const seen = new Uint8Array(w * h);
   const stack: number[] = [];
   const members: number[] = [];
   const self = owners[0]!;
+  let own: Extent | null = null;
   for (let start = 0; start < w * h; start++) {
     if (seen[start] || grey[start]! > threshold) continue;
-    // Flood fill one blob, collecting its pixels and extent.
     members.length = 0;
     stack.push(start);
     seen[start] = 1;
-    let minX = w, maxX = -1, minY = h, maxY = -1;
+    const blob: Extent = { x0: w, y0: h, x1: -1, y1: -1 };
     while (stack.length > 0) {
       const i = stack.pop()!;
       members.push(i);
       const x = i % w;
       const y = (i - x) / w;
-      if (x < minX) minX = x;
-      if (x > maxX) maxX = x;
-      if (y < minY) minY = y;
-      if (y > maxY) maxY = y;
-      for (let dy = -1; dy <= 1; dy++) {
-        const ny = y + dy;
-        if (ny < 0 || ny >= h) continue;
-        for (let dx = -1; dx <= 1; dx++) {
-          const nx = x + dx;
-          if (nx < 0 || nx >= w) continue;
+      if (x < blob.x0) blob.x0 = x;
+      if (x > blob.x1) blob.x1 = x;
+      if (y < blob.y0) blob.y0 = y;
+      if (y > blob.y1) blob.y1 = y;
+      for (let ny = Math.max(0, y - 1); ny <= Math.min(h - 1, y + 1); ny++) {
+        for (let nx = Math.max(0, x - 1); nx <= Math.min(w - 1, x + 1); nx++) {
           const j = ny * w + nx;
           if (!seen[j] && grey[j]! <= threshold) {
             seen[j] = 1;
@@ -179,21 +179,81 @@ function foreignInk(grey: Uint8Array, w: number, h: number, threshold: number, o
         }
       }
     }
-    const centreY = y0 + (minY + maxY) / 2;
-    const left = x0 + minX;
-    const right = x0 + maxX + 1;
-    let owner: BoxLike | undefined;
-    let bestDistance = Infinity;
+    const centreX = band.x0 + (blob.x0 + blob.x1 + 1) / 2;
+    const centreY = band.y0 + (blob.y0 + blob.y1 + 1) / 2;
+    let owner = self;
+    let best = ownership(self, centreX, centreY);
     for (const line of owners) {
-      if (line.x >= right || line.x + line.width <= left) continue;
-      const distance = Math.abs(line.y + line.height / 2 - centreY);
-      if (distance < bestDistance) {
-        bestDistance = distance;
+      const score = ownership(line, centreX, centreY);
+      if (score.gap < best.gap || (score.gap === best.gap && score.offset < best.offset)) {
+        best = score;
         owner = line;
       }
     }
-    const mine = owner ? owner === self : centreY >= self.y && centreY < self.y + self.height;
-    if (!mine) for (const i of members) foreign[i] = 1;
+    const mine = owner === self;
+    if (!mine) {
+      for (const i of members) {
+        // The blob and its rim: antialiased pixels just lighter than the threshold would
+        // otherwise stay behind as a faint outline.
+        const x = i % w;
+        const y = (i - x) / w;
+        for (let ny = Math.max(0, y - 1); ny <= Math.min(h - 1, y + 1); ny++) {
+          for (let nx = Math.max(0, x - 1); nx <= Math.min(w - 1, x + 1); nx++) {
+            const j = ny * w + nx;
+            if (grey[j]! > threshold || j === i) foreign[j] = 1;
+          }
+        }
+      }
+    } else if (!own) {
+      own = { ...blob };
+    } else {
+      own.x0 = Math.min(own.x0, blob.x0);
+      own.y0 = Math.min(own.y0, blob.y0);
+      own.x1 = Math.max(own.x1, blob.x1);
+      own.y1 = Math.max(own.y1, blob.y1);
+    }
   }
-  return foreign;
+  return { foreign, own };
+}
+
+/**
+ * The recogniser's crop of the line detected at `box` (in the page's pixels): its own ink plus
+ * `margin` x the ink's height on every side, anything that is not page (beyond the page, or
+ * outside the band examined) and the ink of the other `lines` in the paper's colour. `lines` are
+ * the page's detected lines (`box` among them or not). When the box holds no ink at all the crop
+ * is the box plus the margin of its height.
+ */
+export function lineCrop(page: DecodedImage, box: BoxLike, lines: readonly BoxLike[], options: LineCropOptions = {}): DecodedImage {
+  const margin = options.margin ?? LINE_CROP_MARGIN;
+  if (!(margin >= 0)) throw new Error(`lineCrop: margin must be >= 0, got ${margin}`);
+  if (!(box.width >= 1 && box.height >= 1)) throw new Error(`lineCrop: empty box ${box.width}x${box.height}`);
+  const band = readBand(page, box, margin);
+  const { foreign, own } = sortInk(band, [box, ...lines.filter((line) => line !== box)]);
+
+  // The window, in page coordinates: the own ink (or the box) grown by the margin.
+  const ink: Extent = own
+    ? { x0: band.x0 + own.x0, y0: band.y0 + own.y0, x1: band.x0 + own.x1, y1: band.y0 + own.y1 }
+    : { x0: box.x, y0: box.y, x1: box.x + box.width - 1, y1: box.y + box.height - 1 };
+  const m = Math.round(margin * (ink.y1 - ink.y0 + 1));
+  const left = ink.x0 - m;
+  const top = ink.y0 - m;
+  const width = ink.x1 - ink.x0 + 1 + 2 * m;
+  const height = ink.y1 - ink.y0 + 1 + 2 * m;
+
+  const { channels, pixels } = page;
+  const out = new Uint8Array(width * height * channels);
+  for (let y = 0; y < height; y++) {
+    const by = top + y - band.y0;
+    for (let x = 0; x < width; x++) {
+      const bx = left + x - band.x0;
+      const o = (y * width + x) * channels;
+      if (bx >= 0 && bx < band.width && by >= 0 && by < band.height && !foreign[by * band.width + bx]) {
+        const p = ((top + y) * page.width + left + x) * channels;
+        for (let c = 0; c < channels; c++) out[o + c] = pixels[p + c]!;
+      } else {
+        for (let c = 0; c < channels; c++) out[o + c] = band.paper[c]!;
+      }
+    }
+  }
+  return { width, height, channels, pixels: out };
 }

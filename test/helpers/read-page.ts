@@ -30,6 +30,8 @@ export interface ReadLine {
   text: string;
   confidence: number;
   box: TextBox;
+  /** The pixels the recogniser read (what a per-line cache would key on). */
+  crop: DecodedImage;
 }
 
 /** Milliseconds spent per stage for one page (or one batch of pages). */
@@ -135,7 +137,7 @@ export async function openPageReader(opts: PageReaderOptions = {}): Promise<Page
         });
       }
       const readings: PageReading[] = detected.map((d) => ({ lines: [], page: d.page, regions: d.regions, truncated: d.truncated }));
-      crops.forEach((crop, i) => readings[crop.page]!.lines.push({ ...texts[i]!, box: crop.box }));
+      crops.forEach((crop, i) => readings[crop.page]!.lines.push({ ...texts[i]!, box: crop.box, crop: crop.image }));
       return { pages: readings, timings };
     },
     async detect(images) {
