@@ -216,6 +216,17 @@ function sortInk(band: Band, owners: readonly BoxLike[]): { foreign: Uint8Array;
   return { foreign, own };
 }
 
+export interface LineCrop {
+  /** What the recogniser reads. */
+  image: DecodedImage;
+  /**
+   * The line's own ink in the page's pixels (half-open): a tighter and steadier box than the
+   * detector's, which is grown from a shrunk map and moves by a pixel or two with the rest of the
+   * page. The detector's box when it holds no ink.
+   */
+  ink: BoxLike;
+}
+
 /**
  * The recogniser's crop of the line detected at `box` (in the page's pixels): its own ink plus
  * `margin` x the ink's height on every side, anything that is not page (beyond the page, or
@@ -223,7 +234,7 @@ function sortInk(band: Band, owners: readonly BoxLike[]): { foreign: Uint8Array;
  * the page's detected lines (`box` among them or not). When the box holds no ink at all the crop
  * is the box plus the margin of its height.
  */
-export function lineCrop(page: DecodedImage, box: BoxLike, lines: readonly BoxLike[], options: LineCropOptions = {}): DecodedImage {
+export function lineCrop(page: DecodedImage, box: BoxLike, lines: readonly BoxLike[], options: LineCropOptions = {}): LineCrop {
   const margin = options.margin ?? LINE_CROP_MARGIN;
   if (!(margin >= 0)) throw new Error(`lineCrop: margin must be >= 0, got ${margin}`);
   if (!(box.width >= 1 && box.height >= 1)) throw new Error(`lineCrop: empty box ${box.width}x${box.height}`);
@@ -255,5 +266,8 @@ export function lineCrop(page: DecodedImage, box: BoxLike, lines: readonly BoxLi
       }
     }
   }
-  return { width, height, channels, pixels: out };
+  return {
+    image: { width, height, channels, pixels: out },
+    ink: { x: ink.x0, y: ink.y0, width: ink.x1 - ink.x0 + 1, height: ink.y1 - ink.y0 + 1 },
+  };
 }

