@@ -254,7 +254,7 @@ describe('crops', () => {
     const line = { x: 18, y: 29, width: 34, height: 14 };
     const above = { x: 28, y: 6, width: 14, height: 18 };
     const below = { x: 23, y: 48, width: 14, height: 14 };
-    const { image: crop, ink } = lineCrop(page, line, [above, line, below], { margin: 0.5 });
+    const { image: crop, ink } = lineCrop(page, line, [above, line, below], { margin: 0.5, minMargin: 0 });
     // Own ink spans columns 20..49 and rows 30..45 (16 high): margin 8 on every side.
     assert.deepEqual([crop.width, crop.height, crop.channels], [46, 32, 3]);
     assert.deepEqual(ink, { x: 20, y: 30, width: 30, height: 16 });
@@ -265,7 +265,7 @@ describe('crops', () => {
     assert.equal(at(30, 50), 200, 'line below painted');
     assert.equal(at(13, 23), 200, 'margin');
     // The same ink found from a box a pixel off gives the same pixels (what a crop cache needs).
-    const moved = lineCrop(page, { x: 19, y: 28, width: 35, height: 15 }, [above, below], { margin: 0.5 }).image;
+    const moved = lineCrop(page, { x: 19, y: 28, width: 35, height: 15 }, [above, below], { margin: 0.5, minMargin: 0 }).image;
     assert.deepEqual([moved.width, moved.height, Buffer.compare(moved.pixels, crop.pixels)], [46, 32, 0]);
   });
 
@@ -274,23 +274,26 @@ describe('crops', () => {
     const page = blockPage(120, 60, 255, [[10, 30, 59, 41], [64, 20, 66, 22], [10, 10, 59, 22]]);
     const line = { x: 8, y: 28, width: 70, height: 16 };
     const above = { x: 8, y: 8, width: 54, height: 16 };
-    const crop = lineCrop(page, line, [above], { margin: 0.25 }).image; // ink 12 high: margin 3
+    const crop = lineCrop(page, line, [above], { margin: 0.25, minMargin: 0 }).image; // ink 12 high: margin 3
     assert.deepEqual([crop.width, crop.height], [56, 18]);
     assert.ok(crop.pixels.every((v, i) => v === 255 || (Math.floor(i / 3) % 56 >= 3 && Math.floor(i / 3) % 56 < 53)), 'only the own bar is ink');
   });
 
   it('line crop: beyond the page is paper; margin 0 is the ink box; no ink falls back to the box', () => {
     const page = blockPage(40, 30, 255, [[0, 10, 9, 19]]);
-    const edge = lineCrop(page, { x: 0, y: 10, width: 10, height: 10 }, [], { margin: 0.5 }).image;
+    const edge = lineCrop(page, { x: 0, y: 10, width: 10, height: 10 }, [], { margin: 0.5, minMargin: 0 }).image;
     assert.deepEqual([edge.width, edge.height], [20, 20]);
     assert.equal(edge.pixels[0], 255, 'left of and above the page: paper');
     assert.equal(edge.pixels[(5 * 20 + 5) * 3], 10, 'ink');
-    const tight = lineCrop(page, { x: 0, y: 9, width: 12, height: 12 }, [], { margin: 0 }).image;
+    const tight = lineCrop(page, { x: 0, y: 9, width: 12, height: 12 }, [], { margin: 0, minMargin: 0 }).image;
     assert.deepEqual([tight.width, tight.height], [10, 10]);
     assert.ok(tight.pixels.every((v) => v === 10));
-    const blank = lineCrop(blockPage(40, 30, 255, []), { x: 5, y: 5, width: 10, height: 8 }, [], { margin: 0.5 });
+    const blank = lineCrop(blockPage(40, 30, 255, []), { x: 5, y: 5, width: 10, height: 8 }, [], { margin: 0.5, minMargin: 0 });
     assert.deepEqual([blank.image.width, blank.image.height], [18, 16]);
     assert.deepEqual(blank.ink, { x: 5, y: 5, width: 10, height: 8 });
+    // Small ink gets at least minMargin pixels (8 by default): 10 high x 0.4 = 4 -> 8.
+    assert.deepEqual([lineCrop(page, { x: 0, y: 10, width: 10, height: 10 }, []).image.height], [26]);
     assert.throws(() => lineCrop(page, { x: 0, y: 0, width: 10, height: 10 }, [], { margin: -1 }), /margin/);
+    assert.throws(() => lineCrop(page, { x: 0, y: 0, width: 10, height: 10 }, [], { minMargin: 1.5 }), /minMargin/);
   });
 });

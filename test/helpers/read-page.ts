@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import { cropImage } from '../../src/processing/crop.ts';
-import { LINE_CROP_MARGIN, lineCrop, type LineCrop } from '../../src/processing/line-crop.ts';
+import { LINE_CROP_MARGIN, LINE_CROP_MIN_MARGIN, lineCrop, type LineCrop } from '../../src/processing/line-crop.ts';
 import { dbPostprocess, pageProbabilityMap, type DbOptions, type TextBox } from '../../src/processing/db-postprocess.ts';
 import { DETECTION_LIMIT_SIDE, prepareDetectionBatch, type DetectionPage } from '../../src/processing/detection-input.ts';
 import { decodeImage, type DecodedImage } from '../../src/processing/image.ts';
@@ -71,8 +71,9 @@ export interface PageReaderOptions {
    * ink removed); 'box' is the detector's box as it is (cropImage), for comparison.
    */
   crop?: 'line' | 'box';
-  /** lineCrop's margin, a fraction of the box height. Default LINE_CROP_MARGIN. */
+  /** lineCrop's margin (a fraction of the ink's height) and smallest margin in pixels; lineCrop's defaults. */
   cropMargin?: number;
+  cropMinMargin?: number;
 }
 
 export interface PageReader {
@@ -107,7 +108,7 @@ export async function openPageReader(opts: PageReaderOptions = {}): Promise<Page
   const limits = { maxBytes: opts.maxBytes ?? 20_000_000, maxPixels: opts.maxPixels ?? 40_000_000 };
 
   const cutLine = (image: DecodedImage, box: TextBox, lines: readonly TextBox[]): LineCrop =>
-    opts.crop === 'box' ? { image: cropImage(image, box), ink: box } : lineCrop(image, box, lines, { margin: opts.cropMargin ?? LINE_CROP_MARGIN });
+    opts.crop === 'box' ? { image: cropImage(image, box), ink: box } : lineCrop(image, box, lines, { margin: opts.cropMargin ?? LINE_CROP_MARGIN, minMargin: opts.cropMinMargin ?? LINE_CROP_MIN_MARGIN });
 
   async function detectTimed(images: readonly DecodedImage[], timings: StageTimings) {
     const batch = await time(timings, 'detectPrepareMs', () => prepareDetectionBatch(images, limitSide));
