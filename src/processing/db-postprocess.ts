@@ -15,7 +15,7 @@
  * 3. Box: the component's axis-aligned bounding box, where PaddleOCR takes the minimum-area
  *    rectangle of the contour (cv2.minAreaRect). For upright text the two are the same rectangle;
  *    the axis-aligned one is chosen because the answer's `Box` is axis-aligned, a crop is then a
- *    plain array copy (no perspective warp, see crop.ts), and the recogniser reads horizontal
+ *    plain array copy (no perspective warp, see line-crop.ts), and the recogniser reads horizontal
  *    lines only. The cost: a line skewed by more than a degree or two gets a taller box that may
  *    take in parts of its neighbours (the rotated case needs minAreaRect + a warped crop; the
  *    pages this project serves and tests are upright). Sides are measured between the extreme
