@@ -1,7 +1,6 @@
 /**
  * The crop the line recogniser reads for one detected line: the line's own ink plus a margin,
  * with any ink that belongs to a neighbouring line painted over with the page's background.
- * (crop.ts's cropImage is the plain cut of a box; this is what page OCR feeds the recogniser.)
  *
  * Measured on rendered pages (3 DejaVu fonts x 4 sizes x 2 line spacings, 480 lines; the numbers
  * are in docs/multi-stage-models.md):
@@ -34,6 +33,7 @@
  */
 import type { DecodedImage } from './image.ts';
 import type { BoxLike } from './reading-order.ts';
+import { otsuThreshold } from './threshold.ts';
 
 /** Margin on every side, as a fraction of the line's ink height (see the measurements above). */
 export const LINE_CROP_MARGIN = 0.4;
@@ -45,35 +45,6 @@ export interface LineCropOptions {
   margin?: number;
   /** Smallest margin in pixels. Default LINE_CROP_MIN_MARGIN. */
   minMargin?: number;
-}
-
-/** Otsu's threshold of an 8-bit histogram: the level that best splits it into two classes. */
-export function otsuThreshold(histogram: ArrayLike<number>): number {
-  let total = 0;
-  let sumAll = 0;
-  for (let v = 0; v < 256; v++) {
-    total += histogram[v]!;
-    sumAll += v * histogram[v]!;
-  }
-  let best = 0;
-  let bestVariance = -1;
-  let weightLow = 0;
-  let sumLow = 0;
-  for (let t = 0; t < 256; t++) {
-    weightLow += histogram[t]!;
-    if (weightLow === 0) continue;
-    const weightHigh = total - weightLow;
-    if (weightHigh === 0) break;
-    sumLow += t * histogram[t]!;
-    const meanLow = sumLow / weightLow;
-    const meanHigh = (sumAll - sumLow) / weightHigh;
-    const variance = weightLow * weightHigh * (meanLow - meanHigh) ** 2;
-    if (variance > bestVariance) {
-      bestVariance = variance;
-      best = t;
-    }
-  }
-  return best;
 }
 
 /** A rectangle in some grid, inclusive corners. */

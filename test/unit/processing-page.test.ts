@@ -1,16 +1,16 @@
 /**
  * Unit tests of the page-OCR processing steps (issue 18) on synthetic inputs whose answers are
  * known by construction: detector input sizes and values, DB post-processing of hand-made
- * probability maps, reading order, crops. Pure functions, no model: fast.
+ * probability maps, reading order, line crops. Pure functions, no model: fast.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { cropImage } from '../src/processing/crop.ts';
-import { dbPostprocess, pageProbabilityMap, textRegions, type ProbabilityMap } from '../src/processing/db-postprocess.ts';
-import { detectionInputSize, prepareDetectionBatch } from '../src/processing/detection-input.ts';
-import type { DecodedImage } from '../src/processing/image.ts';
-import { lineCrop, otsuThreshold } from '../src/processing/line-crop.ts';
-import { readingOrder, readingRows } from '../src/processing/reading-order.ts';
+import { dbPostprocess, pageProbabilityMap, textRegions, type ProbabilityMap } from '../../src/processing/db-postprocess.ts';
+import { detectionInputSize, prepareDetectionBatch } from '../../src/processing/detection-input.ts';
+import type { DecodedImage } from '../../src/processing/image.ts';
+import { lineCrop } from '../../src/processing/line-crop.ts';
+import { otsuThreshold } from '../../src/processing/threshold.ts';
+import { readingOrder, readingRows } from '../../src/processing/reading-order.ts';
 
 /** A map of zeros with rectangles [x0..x1] x [y0..y1] (inclusive) set to a value. */
 function mapWith(width: number, height: number, rects: Array<[x0: number, y0: number, x1: number, y1: number, value?: number]>): ProbabilityMap {
@@ -208,23 +208,6 @@ describe('reading order', () => {
 });
 
 describe('crops', () => {
-  it('copies the box pixels exactly, RGB or grey', () => {
-    const rgb = { width: 4, height: 3, channels: 3 as const, pixels: Uint8Array.from({ length: 36 }, (_, i) => i) };
-    const crop = cropImage(rgb, { x: 1, y: 1, width: 2, height: 2 });
-    assert.deepEqual([crop.width, crop.height, crop.channels], [2, 2, 3]);
-    assert.deepEqual([...crop.pixels], [15, 16, 17, 18, 19, 20, 27, 28, 29, 30, 31, 32]);
-    const grey = { width: 3, height: 2, channels: 1 as const, pixels: Uint8Array.from([1, 2, 3, 4, 5, 6]) };
-    assert.deepEqual([...cropImage(grey, { x: 2, y: 0, width: 1, height: 2 }).pixels], [3, 6]);
-  });
-
-  it('refuses boxes outside the image or with fractional coordinates', () => {
-    const image = solidImage(10, 10, [255, 255, 255]);
-    assert.throws(() => cropImage(image, { x: 5, y: 5, width: 6, height: 2 }), /not inside/);
-    assert.throws(() => cropImage(image, { x: -1, y: 0, width: 2, height: 2 }), /not inside/);
-    assert.throws(() => cropImage(image, { x: 0.5, y: 0, width: 2, height: 2 }), /integer/);
-    assert.throws(() => cropImage(image, { x: 0, y: 0, width: 0, height: 2 }), /positive size/);
-  });
-
   it("Otsu's threshold falls between the two modes of a bimodal histogram", () => {
     const histogram = new Array<number>(256).fill(0);
     histogram[20] = 300;
