@@ -11,7 +11,7 @@ import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
 import type { PredictionInput } from '../src/graphql/generated/resolvers-types.ts';
 import { resolvers } from '../src/graphql/resolvers.ts';
-import { modelHandle } from '../src/models/handle.ts';
+import { singleModelHandle } from '../src/models/handle.ts';
 import { loadConfig } from '../src/config.ts';
 import { readRepository } from '../src/models/repository.ts';
 import { modelDefaults } from '../src/models/settings.ts';
@@ -29,8 +29,8 @@ const served = new Map<string, { model: ServedModel; session: ort.InferenceSessi
 for (const name of values.models.split(',')) {
   const model = repository.find((m) => m.name === name);
   if (!model) throw new Error(`no model ${name}`);
-  const session = await ort.InferenceSession.create(model.filePath, threads > 0 ? { intraOpNumThreads: threads } : {});
-  served.set(name, { model, session, handle: modelHandle(model) });
+  const session = await ort.InferenceSession.create(model.filePath!, threads > 0 ? { intraOpNumThreads: threads } : {});
+  served.set(name, { model, session, handle: singleModelHandle(model) });
 }
 
 await serveReference('naive', {

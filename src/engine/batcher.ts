@@ -25,7 +25,7 @@ import type { BatchPolicy, ClassificationNeeds, Payload } from '../domain/types.
 import type { Metrics } from '../metrics.ts';
 import type { Dispatcher } from './dispatcher.ts';
 import { Job, type ComputedItem } from './job.ts';
-import type { ModelHandle } from '../pipelines/handle.ts';
+import type { WorkerModel } from '../pipelines/handle.ts';
 import { WorkerCrashedError, type InferencePool } from './pool.ts';
 
 /** What the batcher needs of the worker pool: running a batch (a fake in unit tests). */
@@ -63,7 +63,7 @@ export class ModelBatcher {
 
   constructor(
     readonly modelName: string,
-    private readonly handle: ModelHandle,
+    private readonly handle: WorkerModel,
     readonly policy: BatchPolicy,
     private readonly pool: BatchRunner,
     private readonly dispatcher: Dispatcher,

@@ -6,10 +6,10 @@
  */
 import { performance } from 'node:perf_hooks';
 import { cancelled, CodedError } from '../domain/errors.ts';
-import type { ClassificationNeeds, ItemResult, Payload, PhaseTimings } from '../domain/types.ts';
+import type { ClassificationNeeds, Payload, PhaseTimings, WorkerAnswer } from '../domain/types.ts';
 
 export interface ComputedItem {
-  result: ItemResult;
+  result: WorkerAnswer;
   /** From entering the queue to its batch's dispatch. */
   queueMs: number;
   batchSize: number;

@@ -9,7 +9,7 @@
 import { EventEmitter } from 'node:events';
 import { Piscina } from 'piscina';
 import type { ClassificationNeeds, Payload } from '../domain/types.ts';
-import type { ModelHandle } from '../pipelines/handle.ts';
+import type { WorkerModel } from '../pipelines/handle.ts';
 import {
   transferablesOf,
   type LoadResult,
@@ -80,7 +80,7 @@ export class InferencePool extends EventEmitter {
   }
 
   /** Runs one batch on some worker. Payload buffers are moved to the worker, not copied. */
-  async run(model: ModelHandle, payloads: Payload[], needs: ClassificationNeeds): Promise<RunResult> {
+  async run(model: WorkerModel, payloads: Payload[], needs: ClassificationNeeds): Promise<RunResult> {
     const task: RunTask = { type: 'run', model, payloads, needs };
     try {
       return (await this.piscina.run(task, { transferList: transferablesOf(payloads) })) as RunResult;
@@ -92,7 +92,7 @@ export class InferencePool extends EventEmitter {
   }
 
   /** Opens the model in every worker and warms it up with `sample`. */
-  async loadEverywhere(model: ModelHandle, sample: Payload): Promise<ModelLoadReport> {
+  async loadEverywhere(model: WorkerModel, sample: Payload): Promise<ModelLoadReport> {
     const results = (await this.broadcast((barrier) => ({ type: 'load', model, sample, barrier, parties: this.size, barrierTimeoutMs: BROADCAST_TIMEOUT_MS }) satisfies LoadTask)) as LoadResult[];
     return {
       loadTimeMs: Math.max(...results.map((r) => r.loadTimeMs)),

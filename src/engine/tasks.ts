@@ -3,8 +3,8 @@
  * Piscina's transfer list, so a batch's bytes are moved between threads, never copied or turned
  * into JSON.
  */
-import type { ClassificationNeeds, ItemFailure, ItemResult, Payload } from '../domain/types.ts';
-import type { ModelHandle } from '../pipelines/handle.ts';
+import type { ClassificationNeeds, ItemFailure, Payload, WorkerAnswer } from '../domain/types.ts';
+import type { WorkerModel } from '../pipelines/handle.ts';
 import type { BatchOutcome } from '../pipelines/pipeline.ts';
 
 export interface WorkerOptions {
@@ -17,7 +17,7 @@ export interface WorkerOptions {
 /** Open the model in every worker (see InferencePool.loadEverywhere) and warm it up. */
 export interface LoadTask {
   type: 'load';
-  model: ModelHandle;
+  model: WorkerModel;
   /** One input to warm the session up with. */
   sample: Payload;
   /** [arrived]: a barrier on shared memory that keeps each worker to one load task. */
@@ -47,7 +47,7 @@ export interface UnloadTask {
 /** Run one batch. */
 export interface RunTask {
   type: 'run';
-  model: ModelHandle;
+  model: WorkerModel;
   payloads: Payload[];
   /** For classifiers: whether any input of the batch needs the probabilities. */
   needs: ClassificationNeeds;
@@ -74,11 +74,13 @@ export function transferablesOf(payloads: readonly Payload[]): ArrayBuffer[] {
     if (p.kind === 'features') add(p.values);
     else if (p.kind === 'bytes') add(p.bytes);
     else if (p.kind === 'tensors') p.tensors.forEach((t) => add(t.data));
+    // Not `pixels`: a line cut from a page may be wanted again after this batch (a page that
+    // shares it, computed with the cache off), so it is copied, never detached.
   }
   return [...buffers];
 }
 
-export function resultTransferables(results: ReadonlyArray<ItemResult | ItemFailure>): ArrayBuffer[] {
+export function resultTransferables(results: ReadonlyArray<WorkerAnswer | ItemFailure>): ArrayBuffer[] {
   const buffers = new Set<ArrayBuffer>();
   const add = (view: ArrayBufferView) => {
     if (view.buffer instanceof ArrayBuffer) buffers.add(view.buffer);
@@ -87,6 +89,9 @@ export function resultTransferables(results: ReadonlyArray<ItemResult | ItemFail
     if (r.kind === 'classification' && r.probabilities) add(r.probabilities);
     else if (r.kind === 'speechDetection') add(r.segments);
     else if (r.kind === 'tensor') r.outputs.forEach((t) => add(t.data));
+    else if (r.kind === 'stageOutput') {
+      for (const value of Object.values(r.values)) if (value.kind === 'regions') value.regions.forEach((region) => add(region.image.pixels));
+    }
   }
   return [...buffers];
 }

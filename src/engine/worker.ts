@@ -1,14 +1,15 @@
 /**
- * An inference worker thread. It keeps one ONNX Runtime session per model version and runs
- * batches through the model's pipeline, so session.run, which blocks its thread for the whole
+ * An inference worker thread. It keeps one ONNX Runtime session per model version (per model
+ * stage of a multi-stage model) and runs batches through the model's pipeline (or its stages), so session.run, which blocks its thread for the whole
  * native call, never runs on the main thread's event loop.
  */
 import { performance } from 'node:perf_hooks';
 import { threadId } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 import { workerData } from 'piscina';
-import type { ModelHandle } from '../pipelines/handle.ts';
+import type { ModelHandle, WorkerModel } from '../pipelines/handle.ts';
 import { runBatch } from '../pipelines/index.ts';
+import { runStagedBatch, stageSessionKey, type StageSessions } from '../pipelines/stages.ts';
 import { withTransfer } from './transfer.ts';
 import {
   resultTransferables,
@@ -24,10 +25,11 @@ import {
 const options = workerData as WorkerOptions;
 const sessions = new Map<string, Promise<ort.InferenceSession>>();
 
-function openSession(model: ModelHandle): Promise<ort.InferenceSession> {
-  let session = sessions.get(model.id);
+/** The session of `filePath`, opened once per `key` (a model version, or a stage of one). */
+function openSession(key: string, filePath: string): Promise<ort.InferenceSession> {
+  let session = sessions.get(key);
   if (!session) {
-    session = ort.InferenceSession.create(model.filePath, {
+    session = ort.InferenceSession.create(filePath, {
       intraOpNumThreads: options.ortThreads,
       interOpNumThreads: 1,
       executionMode: 'sequential',
@@ -35,16 +37,27 @@ function openSession(model: ModelHandle): Promise<ort.InferenceSession> {
       extra: { session: { intra_op: { allow_spinning: options.ortSpinning ? '1' : '0' } } },
     });
     // A failed open must not stick: the next task retries (the file may have been fixed).
-    session.catch(() => sessions.delete(model.id));
-    sessions.set(model.id, session);
+    session.catch(() => sessions.delete(key));
+    sessions.set(key, session);
   }
   return session;
 }
 
+const modelSession = (model: ModelHandle) => openSession(model.id, model.filePath);
+const stageSession: StageSessions = (model, stage) => openSession(stageSessionKey(model, stage), stage.filePath);
+
 async function run(task: RunTask): Promise<RunResult> {
-  const session = await openSession(task.model);
-  const outcome = await runBatch(session, task.model, task.payloads, task.needs);
+  const model = task.model;
+  const outcome = model.pipeline === 'stages' ? await runStagedBatch(model, task.payloads, stageSession) : await runBatch(await modelSession(model), model, task.payloads, task.needs);
   return withTransfer(outcome, resultTransferables(outcome.results));
+}
+
+/** Opens every session of a model version; returns the one whose input fixes a batch size, if any. */
+async function openAll(model: WorkerModel): Promise<{ session: ort.InferenceSession; inputTensor: string } | null> {
+  if (model.pipeline !== 'stages') return { session: await modelSession(model), inputTensor: model.inputTensor };
+  for (const stage of model.stages) if (stage.kind === 'MODEL') await stageSession(model, stage);
+  // Each stage runs its inputs one at a time: no batch size to report.
+  return null;
 }
 
 // Barrier cells: [0] whose turn it is to load, [1] next ticket, [2] workers done.
@@ -75,10 +88,10 @@ async function load(task: LoadTask): Promise<LoadResult> {
   try {
     const rssBefore = process.memoryUsage.rss();
     const started = performance.now();
-    const session = await openSession(task.model);
+    const opened = await openAll(task.model);
     await run({ type: 'run', model: task.model, payloads: [task.sample], needs: 'probabilities' });
     const loadTimeMs = performance.now() - started;
-    const batchDim = session.inputMetadata.find((m) => m.name === task.model.inputTensor);
+    const batchDim = opened?.session.inputMetadata.find((m) => m.name === opened.inputTensor);
     const first = batchDim && 'shape' in batchDim ? batchDim.shape[0] : undefined;
     result = { threadId, loadTimeMs, rssDeltaBytes: Math.max(0, process.memoryUsage.rss() - rssBefore), fixedBatchSize: typeof first === 'number' ? first : null };
   } finally {
@@ -92,9 +105,13 @@ async function load(task: LoadTask): Promise<LoadResult> {
 }
 
 async function unload(task: UnloadTask): Promise<void> {
-  const session = sessions.get(task.modelId);
-  sessions.delete(task.modelId);
-  await (await session?.catch(() => undefined))?.release();
+  // The version's session, or its stages' (`<id>/<stage>`).
+  const keys = [...sessions.keys()].filter((key) => key === task.modelId || key.startsWith(`${task.modelId}/`));
+  for (const key of keys) {
+    const session = sessions.get(key);
+    sessions.delete(key);
+    await (await session?.catch(() => undefined))?.release();
+  }
   Atomics.add(task.barrier, DONE, 1);
   Atomics.notify(task.barrier, DONE);
   waitUntil(task.barrier, DONE, (done) => done >= task.parties, Date.now() + task.barrierTimeoutMs, `unloading ${task.modelId}`);

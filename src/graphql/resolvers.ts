@@ -60,6 +60,11 @@ export const resolvers: Resolvers = {
     memoryBytes: (model) => model.status.memoryBytes,
     batching: (model) => model.settings.batching,
     versions: (model, _args, { registry }) => registry.versions(model.name),
+    stages: (model) => model.stages?.spec.stages ?? [],
+  },
+  ModelStage: {
+    step: (stage) => (stage.kind === 'STEP' ? stage.step.step : stage.kind === 'MODEL' ? `${stage.prepare.step} -> ${stage.post.step}` : null),
+    model: (stage) => (stage.kind === 'CALL' ? stage.call : null),
   },
   Prediction: {
     __resolveType: (result) => TYPE_OF_KIND[result.item.kind],
@@ -78,6 +83,13 @@ export const resolvers: Resolvers = {
   TextRecognition: {
     text: ({ item }) => item.text,
     confidence: ({ item }) => item.confidence,
+  },
+  DocumentText: {
+    // Derived on demand: a query for `text` alone never builds the list of lines and boxes.
+    text: ({ item }) => item.lines.map((line) => line.text).join('\n'),
+    lines: ({ item }) => item.lines,
+    detectedLines: ({ item }) => item.detectedLines,
+    truncated: ({ item }) => item.truncated,
   },
   SpeechDetection: {
     segments: ({ item }) => Array.from({ length: item.segments.length / 2 }, (_, i) => ({ start: item.segments[2 * i]!, end: item.segments[2 * i + 1]! })),

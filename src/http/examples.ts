@@ -29,6 +29,8 @@ function selectionFor(model: ServedModel, indent: string): string {
         return ['... on SpeechDetection {', '  segments { start end }', '  speechRatio', '  durationSeconds', '}'];
       case 'TENSOR':
         return ['... on TensorPrediction {', '  outputs { name dims data }', '}'];
+      case 'DOCUMENT_TEXT':
+        return ['... on DocumentText {', '  text', '  lines { text confidence box { x y width height } }', '  truncated', '}'];
     }
   })();
   return [...lines, 'cacheSource'].map((line) => indent + line).join('\n');
@@ -65,6 +67,8 @@ function inputOf(sample: Payload): { literal: string } | { variableType: string;
       return { variableType: 'String!', value: base64(sample.bytes) };
     case 'tensors':
       return { variableType: '[TensorInput!]!', value: sample.tensors.map((t) => ({ name: t.name, dims: t.dims, data: [...t.data] })) };
+    case 'pixels':
+      throw new Error('a sample is read from a file, never decoded pixels');
   }
 }
 

@@ -85,18 +85,22 @@ const CLIENT_SCRIPT = `
 const endpoint = JSON.parse(document.getElementById('endpoint').textContent);
 const QUERY = 'query TryImage($model: String!, $image: String!) { predict(model: $model, input: { image: $image }) {'
   + ' ... on Classification { label score classes(top: 3) { label score } }'
-  + ' ... on TextRecognition { text confidence } } }';
+  + ' ... on TextRecognition { text confidence }'
+  + ' ... on DocumentText { text detectedLines truncated } } }';
 
 function show(output, prediction) {
   output.className = '';
   output.textContent = '';
   const main = document.createElement('div');
   main.className = 'label';
-  main.textContent = prediction.label !== undefined ? prediction.label : JSON.stringify(prediction.text);
+  const page = prediction.detectedLines !== undefined;
+  main.textContent = prediction.label !== undefined ? prediction.label : page ? prediction.text : JSON.stringify(prediction.text);
   output.append(main);
   const detail = prediction.classes
     ? prediction.classes.map((c) => c.label + ' ' + (100 * c.score).toFixed(1) + '%').join(', ')
-    : 'confidence ' + (100 * prediction.confidence).toFixed(1) + '%';
+    : page
+      ? prediction.detectedLines + ' lines found' + (prediction.truncated ? ', only the first read' : '')
+      : 'confidence ' + (100 * prediction.confidence).toFixed(1) + '%';
   output.append(detail);
 }
 

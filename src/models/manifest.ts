@@ -4,7 +4,8 @@
  * manifest is refused with a message naming the file and the field, never found out by a
  * request. README.md ("Add your own model") documents every field.
  */
-import { INPUT_KINDS, LOADING_POLICIES, MODEL_TASKS, type LoadingPolicy, type ModelTask, type TensorSpec } from '../domain/types.ts';
+import { INPUT_KINDS, LOADING_POLICIES, MODEL_TASKS, type LoadingPolicy, type ModelTask, type StageKind, type TensorSpec } from '../domain/types.ts';
+import { ANSWERS, STEPS, type AnswerName, type NumberOption, type StepName } from '../pipelines/stage-catalog.ts';
 
 /** A file shipped inside an npm package, resolved through the package, never downloaded. */
 export interface PackageFile {
@@ -22,18 +23,58 @@ export type InputSpec =
   | { kind: 'FEATURES'; tensor: string; features: string[] }
   | { kind: 'TEXT'; tensor: string; maxLength: number }
   | { kind: 'IMAGE'; tensor: string; preprocess: ImagePreprocess; maxBytes: number; maxPixels: number }
+  /**
+   * The image a multi-stage model's stages read (`preprocess: 'stages'` is implied by `stages`):
+   * `name` is what the stages call it; smaller than `minSide` on a side is refused.
+   */
+  | { kind: 'IMAGE'; preprocess: 'stages'; name: string; maxBytes: number; maxPixels: number; minSide: number }
   | { kind: 'AUDIO'; preprocess: AudioPreprocess; maxBytes: number; maxSeconds: number; tensor: string; stateTensor: string; sampleRateTensor: string }
   | { kind: 'TENSOR'; tensors: TensorSpec[]; maxElements: number };
 
 export type SampleSpec = number[] | string | FileRef | Array<{ name: string; dims: number[]; data: number[] }>;
+
+/** A processing step named in a manifest, with every option (the catalog's default where none is given). */
+export interface StepRef {
+  step: StepName;
+  options: Record<string, number>;
+}
+
+interface StageBase {
+  /** Unique in the model: names its timings and metrics. */
+  name: string;
+  /** Names of the values it takes: the input's name, or what earlier stages pass on. */
+  takes: string[];
+  /** Name of the value it passes on. */
+  passes: string;
+}
+
+/** One stage of a multi-stage model (README "Declare a multi-stage model"). */
+export type StageSpec =
+  /** A served ONNX model with its pre- and post-processing steps, run in the worker. */
+  | (StageBase & { kind: Extract<StageKind, 'MODEL'>; model: FileRef; tensor: string; output: string; prepare: StepRef; post: StepRef })
+  /** A processing step, run in the worker that holds the data. */
+  | (StageBase & { kind: Extract<StageKind, 'STEP'>; step: StepRef })
+  /**
+   * Each item of a list handed to another served model as one of its inputs, in that model's
+   * batches, with its cache and queue; `window`: items of one input in that model's queue at once.
+   */
+  | (StageBase & { kind: Extract<StageKind, 'CALL'>; call: string; window: number });
+
+export interface StagesSpec {
+  stages: StageSpec[];
+  /** Assembles the model's answer from values of the chain. */
+  answer: { build: AnswerName; takes: string[] };
+}
 
 export interface Manifest {
   name: string;
   versionName?: string;
   task: ModelTask;
   description: string;
-  /** The ONNX file. */
-  model: FileRef;
+  /** The ONNX file; null for a multi-stage model, whose model stages name theirs. */
+  model: FileRef | null;
+  /** A multi-stage model's chain; null for a single model. */
+  stages: StagesSpec | null;
   input: InputSpec;
   /** ONNX output names by role (probabilities, logits, ...); TENSOR models list theirs in `names`. */
   output: Record<string, string | string[]>;
@@ -64,8 +105,9 @@ export class ManifestError extends Error {
 const IMAGE_PREPROCESS: readonly ImagePreprocess[] = ['mnist', 'symbols', 'text-line'];
 const NAME_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
-/** The task each input pipeline answers, so a manifest cannot pair them wrongly. */
-export function taskOf(input: InputSpec): ModelTask {
+/** The task each input pipeline (or a multi-stage model's answer) gives, so a manifest cannot pair them wrongly. */
+export function taskOf(input: InputSpec, stages: StagesSpec | null = null): ModelTask {
+  if (stages) return ANSWERS[stages.answer.build].task;
   if (input.kind === 'TENSOR') return 'TENSOR';
   if (input.kind === 'AUDIO') return 'SPEECH_DETECTION';
   if (input.kind === 'IMAGE' && input.preprocess === 'text-line') return 'TEXT_RECOGNITION';
@@ -149,11 +191,15 @@ export function parseManifest(raw: unknown, where: string): Manifest {
   const name = c.string(root, 'name', 'name');
   if (!NAME_PATTERN.test(name)) c.fail('name', 'lowercase letters, digits and dashes (at most 63), starting with a letter or digit');
 
-  // `file` is the short form of `model: { file }`.
-  const model = root.model !== undefined ? c.fileRef(root.model, 'model') : c.fileRef({ file: root.file }, 'file');
-  const input = parseInput(c, c.object(root.input, 'input'));
+  // A multi-stage model names its files in its model stages; `file` is the short form of `model: { file }`.
+  const staged = root.stages !== undefined;
+  if (staged && (root.model !== undefined || root.file !== undefined)) c.fail('model', 'left out when "stages" is given (each model stage names its own file)');
+  const model = staged ? null : root.model !== undefined ? c.fileRef(root.model, 'model') : c.fileRef({ file: root.file }, 'file');
+  const input = staged ? parseStagedInput(c, c.object(root.input, 'input')) : parseInput(c, c.object(root.input, 'input'));
+  const stages = staged ? parseStages(c, root.stages, root.answer) : null;
   const task = c.oneOf(root, 'task', 'task', MODEL_TASKS);
-  if (task !== taskOf(input)) c.fail('task', `${taskOf(input)} for a ${input.kind}${'preprocess' in input ? ` (${input.preprocess})` : ''} input`);
+  const expected = taskOf(input, stages);
+  if (task !== expected) c.fail('task', stages ? `${expected} for the answer "${stages.answer.build}"` : `${expected} for a ${input.kind}${'preprocess' in input ? ` (${input.preprocess})` : ''} input`);
 
   const output = c.object(root.output ?? {}, 'output');
   for (const [role, value] of Object.entries(output)) {
@@ -188,6 +234,7 @@ export function parseManifest(raw: unknown, where: string): Manifest {
     task,
     description: c.string(root, 'description', 'description'),
     model,
+    stages,
     input,
     output: output as Manifest['output'],
     labels,
@@ -259,6 +306,92 @@ function parseInput(c: Checker, input: Json): InputSpec {
       };
     }
   }
+}
+
+function parseStagedInput(c: Checker, input: Json): InputSpec {
+  if (input.kind !== 'IMAGE') c.fail('input.kind', 'IMAGE for a multi-stage model (the only input its stages read so far)');
+  if (input.tensor !== undefined || input.preprocess !== undefined) c.fail('input', 'without "tensor" and "preprocess" for a multi-stage model: its stages say how the image is read');
+  const name = input.name === undefined ? 'input' : c.string(input, 'name', 'input.name');
+  if (!VALUE_NAME.test(name)) c.fail('input.name', VALUE_NAME_RULE);
+  return {
+    kind: 'IMAGE',
+    preprocess: 'stages',
+    name,
+    maxBytes: c.number(input, 'maxBytes', 'input.maxBytes', { integer: true, min: 1, fallback: 10_000_000 }),
+    maxPixels: c.number(input, 'maxPixels', 'input.maxPixels', { integer: true, min: 1, fallback: 40_000_000 }),
+    minSide: c.number(input, 'minSide', 'input.minSide', { integer: true, min: 1, fallback: 16 }),
+  };
+}
+
+const VALUE_NAME = /^[a-z][a-z0-9-]{0,62}$/;
+const VALUE_NAME_RULE = 'lowercase letters, digits and dashes, starting with a letter';
+
+/** A name, or a list of names, of values a stage takes. */
+function valueNames(c: Checker, value: unknown, path: string): string[] {
+  const names = typeof value === 'string' ? [value] : value;
+  if (!Array.isArray(names) || names.length === 0 || !names.every((n) => typeof n === 'string' && VALUE_NAME.test(n))) {
+    c.fail(path, `a value name or a non-empty list of them (${VALUE_NAME_RULE})`);
+  }
+  return names as string[];
+}
+
+/** `{ "step": <name>, "options": { ... } }`: a step of the catalog in the role the field needs, every option checked. */
+function stepRef(c: Checker, value: unknown, path: string, role: 'prepare' | 'post' | 'step'): StepRef {
+  const obj = c.object(value, path);
+  const names = Object.keys(STEPS) as StepName[];
+  const fitting = names.filter((n) => STEPS[n].role === role);
+  const step = c.oneOf(obj, 'step', `${path}.step`, fitting);
+  const given = obj.options === undefined ? {} : c.object(obj.options, `${path}.options`);
+  const specs: Readonly<Record<string, NumberOption>> = STEPS[step].options;
+  for (const key of Object.keys(given)) if (!(key in specs)) c.fail(`${path}.options.${key}`, `one of the options of "${step}": ${Object.keys(specs).join(', ') || 'none'}`);
+  const options: Record<string, number> = {};
+  for (const [key, spec] of Object.entries(specs)) {
+    const where = `${path}.options.${key}`;
+    const v = given[key] ?? spec.default;
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < spec.min || v > spec.max || (spec.integer && !Number.isInteger(v)) || (spec.multipleOf && v % spec.multipleOf !== 0)) {
+      c.fail(where, `${spec.integer ? 'a whole number' : 'a number'} from ${spec.min} to ${spec.max}${spec.multipleOf ? `, a multiple of ${spec.multipleOf}` : ''} (default ${spec.default})`);
+    }
+    options[key] = v as number;
+  }
+  return { step, options };
+}
+
+/**
+ * The stages as declared, field by field. That the chain fits together (each value taken exists
+ * and is of the kind taken, a called model exists and reads what it is given) is checked by
+ * src/models/stages.ts once every model of the repository is known.
+ */
+function parseStages(c: Checker, value: unknown, answerValue: unknown): StagesSpec {
+  if (!Array.isArray(value) || value.length === 0) c.fail('stages', 'a non-empty list of stages');
+  const stages = (value as unknown[]).map((raw, i): StageSpec => {
+    const path = `stages[${i}]`;
+    const obj = c.object(raw, path);
+    const name = c.string(obj, 'name', `${path}.name`);
+    if (!VALUE_NAME.test(name)) c.fail(`${path}.name`, VALUE_NAME_RULE);
+    const base = { name, takes: valueNames(c, obj.takes, `${path}.takes`), passes: valueNames(c, obj.passes, `${path}.passes`)[0]! };
+    if (Array.isArray(obj.passes)) c.fail(`${path}.passes`, 'one value name');
+    const kinds = ['model', 'step', 'call'].filter((k) => obj[k] !== undefined);
+    if (kinds.length !== 1) c.fail(path, 'exactly one of "model" (a served ONNX file), "step" (a processing step) or "call" (another served model)');
+    if (obj.model !== undefined) {
+      return {
+        ...base,
+        kind: 'MODEL',
+        model: c.fileRef(obj.model, `${path}.model`),
+        tensor: c.string(obj, 'tensor', `${path}.tensor`),
+        output: c.string(obj, 'output', `${path}.output`),
+        prepare: stepRef(c, obj.prepare, `${path}.prepare`, 'prepare'),
+        post: stepRef(c, obj.post, `${path}.post`, 'post'),
+      };
+    }
+    if (obj.step !== undefined) return { ...base, kind: 'STEP', step: stepRef(c, { step: obj.step, options: obj.options }, path, 'step') };
+    if (obj.each !== true) c.fail(`${path}.each`, 'true: a call stage hands each item of the list it takes to the model called');
+    return { ...base, kind: 'CALL', call: c.string(obj, 'call', `${path}.call`), window: c.number(obj, 'window', `${path}.window`, { integer: true, min: 1, fallback: 16 }) };
+  });
+  const answer = c.object(answerValue, 'answer');
+  return {
+    stages,
+    answer: { build: c.oneOf(answer, 'build', 'answer.build', Object.keys(ANSWERS) as AnswerName[]), takes: valueNames(c, answer.takes, 'answer.takes') },
+  };
 }
 
 function parseSample(c: Checker, sample: unknown, input: InputSpec): SampleSpec {

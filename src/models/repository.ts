@@ -17,8 +17,9 @@ import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import type { Payload } from '../domain/types.ts';
 import { ManifestError, parseManifest, type FileRef, type Manifest } from './manifest.ts';
-import type { ServedModel } from './served-model.ts';
+import type { ServedModel, ServedStages } from './served-model.ts';
 import { effectiveSettings, type ModelDefaults } from './settings.ts';
+import { linkChain } from './stages.ts';
 
 const require = createRequire(import.meta.url);
 const versionCollator = new Intl.Collator('en', { numeric: true });
@@ -50,7 +51,28 @@ export async function readRepository(modelsDir: string, defaults: ModelDefaults)
     }
   }
   checkNames(models, topFolder, modelsDir);
-  return models;
+  return linkStages(models, defaults);
+}
+
+/**
+ * Checks each multi-stage model's chain against the models it calls (their default versions)
+ * and gives it what the chain adds to its settings: the cost of its calls, the values its
+ * workers hand back.
+ */
+function linkStages(models: readonly ServedModel[], defaults: ModelDefaults): ServedModel[] {
+  const latest = new Map<string, ServedModel>();
+  for (const model of models) {
+    const known = latest.get(model.name);
+    if (!known || model.versionOrder > known.versionOrder) latest.set(model.name, model);
+  }
+  return models.map((model) => {
+    if (!model.stages) return model;
+    const linked = linkChain(model.stages.spec, model.stages.input, join(model.folder, 'manifest.json'), (name) => {
+      const target = latest.get(name);
+      return target && { task: target.manifest.task, inputKind: target.manifest.input.kind, staged: target.stages !== null, costPerInput: target.settings.limits.costPerInput };
+    });
+    return { ...model, stages: { ...model.stages, exports: linked.exports, maxAnswerItems: linked.maxAnswerItems }, settings: effectiveSettings(model.manifest, defaults, linked.callCost) };
+  });
 }
 
 /** One top-level folder per name, and no two versions with the same weights. */
@@ -119,8 +141,23 @@ async function readModelFolder(folder: string, versionOrder: number, defaults: M
     throw new ManifestError(`${where}: not valid JSON (${(error as Error).message})`);
   }
   const manifest = parseManifest(json, where);
-  const bytes = await readBytes(manifest.model, folder, 'the model file', where);
-  const version = createHash('sha256').update(bytes).digest('hex').slice(0, 12);
+  const hash = createHash('sha256');
+  let stages: ServedStages | null = null;
+  if (manifest.model) {
+    hash.update(await readBytes(manifest.model, folder, 'the model file', where));
+  } else {
+    // A multi-stage model: its stages' files, and the chain itself (its options change answers).
+    const files: Record<string, string> = {};
+    for (const stage of manifest.stages!.stages) {
+      if (stage.kind !== 'MODEL') continue;
+      hash.update(await readBytes(stage.model, folder, `the model file of stage "${stage.name}"`, where));
+      files[stage.name] = resolveFile(stage.model, folder);
+    }
+    hash.update(JSON.stringify(manifest.stages));
+    const input = manifest.input.kind === 'IMAGE' && manifest.input.preprocess === 'stages' ? manifest.input.name : 'input';
+    stages = { spec: manifest.stages!, input, files, exports: [], maxAnswerItems: 0 };
+  }
+  const version = hash.digest('hex').slice(0, 12);
   return {
     id: `${manifest.name}@${version}`,
     name: manifest.name,
@@ -128,7 +165,8 @@ async function readModelFolder(folder: string, versionOrder: number, defaults: M
     versionOrder,
     folder,
     manifest,
-    filePath: resolveFile(manifest.model, folder),
+    filePath: manifest.model ? resolveFile(manifest.model, folder) : null,
+    stages,
     labels: await readLabels(manifest, folder, where),
     vocabularyPath: manifest.vocabulary ? resolveFile(manifest.vocabulary, folder) : null,
     sample: await readSample(manifest, folder, where),

@@ -55,10 +55,15 @@ export interface ModelSettings {
     readonly maxInputsPerRequest: number;
     /** Cost units of one input of unit size, against MAX_REQUEST_COST. */
     readonly costPerInput: number;
+    /**
+     * Cost units every input adds whatever its size: for a multi-stage model, the most work its
+     * call stages may queue in the models they call (src/models/stages.ts); 0 otherwise.
+     */
+    readonly costPerInputOfCalls: number;
   };
 }
 
-export function effectiveSettings(manifest: Manifest, defaults: ModelDefaults): ModelSettings {
+export function effectiveSettings(manifest: Manifest, defaults: ModelDefaults, costPerInputOfCalls = 0): ModelSettings {
   const ttlSeconds = manifest.cache.ttlSeconds ?? defaults.cacheTtlSeconds;
   return {
     batching: {
@@ -75,6 +80,7 @@ export function effectiveSettings(manifest: Manifest, defaults: ModelDefaults): 
     limits: {
       maxInputsPerRequest: manifest.limits.maxInputsPerRequest ?? defaults.maxInputsPerRequest,
       costPerInput: manifest.limits.costPerInput ?? DEFAULT_COST_PER_INPUT[manifest.input.kind],
+      costPerInputOfCalls,
     },
   };
 }

@@ -25,6 +25,8 @@ export type Phase = (typeof PHASES)[number];
 export class RequestTimings {
   /** Milliseconds per phase; prediction phases keep the slowest of the request's inputs. */
   readonly ms: Partial<Record<Phase, number>> = {};
+  /** Multi-stage models: milliseconds per stage (by the manifest's stage names), the slowest input's. */
+  readonly stages: Record<string, number> = {};
   readonly startedAt = performance.now();
 
   add(phase: Phase, ms: number): void {
@@ -44,6 +46,11 @@ export class RequestTimings {
     this.max('postprocess', timings.postprocessMs);
   }
 
+  /** One stage of a multi-stage model for one input; stages of several inputs keep the longest. */
+  stage(name: string, ms: number): void {
+    this.stages[name] = Math.max(this.stages[name] ?? 0, ms);
+  }
+
   /** Times `fn` into `phase` (summed). */
   async time<T>(phase: Phase, fn: () => Promise<T>): Promise<T> {
     const started = performance.now();
@@ -54,11 +61,13 @@ export class RequestTimings {
     }
   }
 
-  /** Every phase, rounded to microseconds, with the total so far. */
-  report(): Record<string, number> {
-    const out: Record<string, number> = {};
+  /** Every phase, rounded to microseconds, with the total so far; `stages` (ms by stage name) when a multi-stage model ran. */
+  report(): Record<string, number | Record<string, number>> {
+    const out: Record<string, number | Record<string, number>> = {};
     for (const phase of PHASES) out[`${phase}Ms`] = round(this.ms[phase] ?? 0);
     out.totalMs = round(performance.now() - this.startedAt);
+    const stages = Object.entries(this.stages);
+    if (stages.length > 0) out.stages = Object.fromEntries(stages.map(([name, ms]) => [name, round(ms)]));
     return out;
   }
 }

@@ -5,6 +5,7 @@
  */
 import type { TensorSpec } from '../domain/types.ts';
 import type { ImageLimits } from '../processing/image.ts';
+import type { StepName } from './stage-catalog.ts';
 
 /** Each pipeline's settings from the manifest. */
 export interface PipelineOptions {
@@ -37,3 +38,33 @@ export interface HandleOf<P extends PipelineName> {
 
 /** Everything a worker needs to open and run one model version; plain data, cloned per task. */
 export type ModelHandle = { [P in PipelineName]: HandleOf<P> }[PipelineName];
+
+/** A step of the catalog (src/pipelines/stage-catalog.ts) with every option set. */
+export interface WorkerStep {
+  step: StepName;
+  options: Record<string, number>;
+}
+
+/** A stage a worker runs for a multi-stage model: a model with its steps, or a step alone. */
+export type WorkerStage =
+  | { kind: 'MODEL'; name: string; takes: string[]; passes: string; filePath: string; tensor: string; output: string; prepare: WorkerStep; post: WorkerStep }
+  | { kind: 'STEP'; name: string; takes: string[]; passes: string; step: WorkerStep };
+
+/**
+ * What a worker is told about a multi-stage model: the stages it runs for each input (those
+ * before the calls to other models), and the values it hands back to the main thread.
+ */
+export interface StagedHandle {
+  /** `name@version`; each model stage's session is cached under `<id>/<stage>`. */
+  id: string;
+  pipeline: 'stages';
+  /** Decoding limits of the input image, and its smallest side. */
+  image: ImageLimits & { minSide: number };
+  /** The input's name in the chain. */
+  input: string;
+  stages: WorkerStage[];
+  exports: string[];
+}
+
+/** Any model a worker runs a batch of. */
+export type WorkerModel = ModelHandle | StagedHandle;

@@ -3,7 +3,7 @@
  * point the worker runs every batch through.
  */
 import type * as ort from 'onnxruntime-node';
-import type { ClassificationNeeds, Payload } from '../domain/types.ts';
+import type { ClassificationNeeds, ItemResult, Payload } from '../domain/types.ts';
 import type { ModelHandle, PipelineName } from './handle.ts';
 import { mnist } from './mnist.ts';
 import { ocr } from './ocr.ts';
@@ -17,6 +17,6 @@ import { vad } from './vad.ts';
 const PIPELINES: { [P in PipelineName]: Pipeline<P, unknown, unknown, unknown> } = { tabular, text, mnist, symbols, ocr, vad, tensor };
 
 /** Runs one batch of `model` through its pipeline: one result (or failure) per payload, in order. */
-export function runBatch(session: ort.InferenceSession, model: ModelHandle, payloads: readonly Payload[], needs: ClassificationNeeds): Promise<BatchOutcome> {
+export function runBatch(session: ort.InferenceSession, model: ModelHandle, payloads: readonly Payload[], needs: ClassificationNeeds): Promise<BatchOutcome<ItemResult>> {
   return runPipeline(PIPELINES[model.pipeline] as Pipeline<PipelineName, unknown, unknown, unknown>, session, model, payloads, needs);
 }

@@ -4,11 +4,19 @@
  * mixes information across the whole width and padding a line to a wider neighbour's width can
  * change what it reads; grouped, every line reads as it would alone (and as the cache assumes).
  * Output: per-step character probabilities [N, W/8, 6625], CTC-decoded greedily here.
+ *
+ * An image sent by a client is checked to hold one line (processing/text-lines.ts): a page gets
+ * MULTIPLE_TEXT_LINES instead of an empty or garbled reading. A line another model's stage cut
+ * out of a page (a `pixels` payload, see src/pipelines/stages.ts) arrives decoded and is read as
+ * it is.
  */
 import { readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
-import { decodeImage, type DecodedImage } from '../processing/image.ts';
+import type { Payload } from '../domain/types.ts';
+import { MultipleLinesError } from '../processing/errors.ts';
+import { decodeImage, type DecodedImage, type ImageLimits } from '../processing/image.ts';
 import { ctcGreedyDecode, groupOcrLines, OCR_CLASSES, prepareOcrBatch } from '../processing/ocr.ts';
+import { textLineBands } from '../processing/text-lines.ts';
 import { bytesOf } from './bytes.ts';
 import type { HandleOf } from './handle.ts';
 import { outputName } from './outputs.ts';
@@ -49,6 +57,23 @@ function keysOf(model: HandleOf<'ocr'>): string[] {
   return keys;
 }
 
+/** One line to read: a client's image (which must hold one line), or a line a page model cut out. */
+async function decodeLine(payload: Payload, limits: ImageLimits): Promise<DecodedImage> {
+  if (payload.kind === 'pixels') {
+    if (payload.image.channels !== 3) throw new Error(`a text line to read must be RGB, got ${payload.image.channels} channels`);
+    return payload.image;
+  }
+  const image = await decodeImage(bytesOf(payload), limits, 'rgb', MAX_DECODE_SIDE);
+  const lines = textLineBands(image);
+  if (lines.length > 1) {
+    const rows = lines.map((band) => `${band.top}-${band.bottom}`).join(', ');
+    throw new MultipleLinesError(
+      `the image holds ${lines.length} lines of text (rows ${rows} of ${image.height}); this model reads one line: crop the image to one line, or send the whole page to a page model (the bundled "ocr-page" finds and reads every line)`,
+    );
+  }
+  return image;
+}
+
 interface OcrFeed {
   feeds: ort.InferenceSession.FeedsType;
   /** Each line's width before padding: its text is decoded from those columns only. */
@@ -56,7 +81,7 @@ interface OcrFeed {
 }
 
 export const ocr: Pipeline<'ocr', DecodedImage, OcrFeed, ort.InferenceSession.ReturnType> = {
-  decode: (payload, model) => decodeImage(bytesOf(payload), model.options.image, 'rgb', MAX_DECODE_SIDE),
+  decode: (payload, model) => decodeLine(payload, model.options.image),
   outputs: (model) => [outputName(model, 'probabilities')],
   runs: (lines) => groupOcrLines(lines).map((group) => group.indices),
   feed(lines, { model }) {

@@ -15,7 +15,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import type * as ort from 'onnxruntime-node';
-import type { ClassificationNeeds, ItemFailure, ItemResult, Payload, PhaseTimings } from '../domain/types.ts';
+import type { ClassificationNeeds, ItemFailure, ItemResult, Payload, PhaseTimings, WorkerAnswer } from '../domain/types.ts';
 import { InputError } from '../processing/errors.ts';
 import type { HandleOf, PipelineName } from './handle.ts';
 
@@ -29,7 +29,7 @@ export interface Batch<P extends PipelineName> {
 }
 
 export interface Pipeline<P extends PipelineName, Item, Fed, Out> {
-  /** Decodes one input. An InputError fails this input only (BAD_USER_INPUT); anything else fails the batch. */
+  /** Decodes one input. An InputError fails this input only (with its code, BAD_USER_INPUT usually); anything else fails the batch. */
   decode(payload: Payload, model: HandleOf<P>): Item | Promise<Item>;
   /** The graph outputs a batch fetches: only those the selected fields need. */
   outputs(model: HandleOf<P>, needs: ClassificationNeeds, session: ort.InferenceSession): readonly string[];
@@ -43,9 +43,9 @@ export interface Pipeline<P extends PipelineName, Item, Fed, Out> {
   postprocess(out: Out, items: readonly Item[], fed: Fed, batch: Batch<P>): ItemResult[];
 }
 
-export interface BatchOutcome {
-  /** One per payload, in order: an answer, or the failure of that input alone. */
-  results: Array<ItemResult | ItemFailure>;
+export interface BatchOutcome<R extends WorkerAnswer = WorkerAnswer> {
+  /** One per payload, in order: an answer (or a multi-stage model's values), or the failure of that input alone. */
+  results: Array<R | ItemFailure>;
   timings: PhaseTimings;
   /** The graph outputs session.run was asked for (what `needs` saved shows here). */
   fetched: string[];
@@ -62,7 +62,7 @@ export async function runPipeline<P extends PipelineName, Item, Fed, Out>(
   model: HandleOf<P>,
   payloads: readonly Payload[],
   needs: ClassificationNeeds,
-): Promise<BatchOutcome> {
+): Promise<BatchOutcome<ItemResult>> {
   const timings: PhaseTimings = { preprocessMs: 0, inferenceMs: 0, postprocessMs: 0 };
   const results = new Array<ItemResult | ItemFailure>(payloads.length);
   const items: Item[] = [];

@@ -56,7 +56,13 @@ export function inputUnits(kind: InputKind, input: RawInput | null | undefined):
   return Math.max(1, Math.ceil(span));
 }
 
-/** What one input costs: its model's cost per unit (src/models/settings.ts) times its units. */
+/**
+ * What one input costs: its model's cost per unit (src/models/settings.ts) times its units, plus,
+ * for a multi-stage model, the most its calls to other models may cost (a page's lines, each
+ * read by the line model: counted at the page's limit of lines, since how many there are is
+ * known only once the page has been looked at).
+ */
 export function inputCost(model: ServedModel, input: RawInput | null | undefined): number {
-  return model.settings.limits.costPerInput * inputUnits(model.manifest.input.kind, input);
+  const { costPerInput, costPerInputOfCalls } = model.settings.limits;
+  return costPerInput * inputUnits(model.manifest.input.kind, input) + costPerInputOfCalls;
 }

@@ -47,6 +47,9 @@ export function describeInput(model: ServedModel): string {
     case 'TEXT':
       return `a text of 1 to ${input.maxLength} characters in \`text\``;
     case 'IMAGE':
+      if (input.preprocess === 'stages') {
+        return `a base64 PNG or JPEG in \`image\` of at most ${input.maxBytes} bytes and ${input.maxPixels} pixels, at least ${input.minSide} px on each side, read by the model's stages: ${model.stages!.spec.stages.map((s) => s.name).join(' -> ')}`;
+      }
       return `a base64 PNG or JPEG in \`image\` of at most ${input.maxBytes} bytes and ${input.maxPixels} pixels, ${IMAGE_STEPS[input.preprocess]}`;
     case 'AUDIO':
       return `a base64 WAV in \`audio\` (16-bit PCM, any sample rate, mono or stereo) of at most ${input.maxBytes} bytes and ${input.maxSeconds} s, resampled to 16 kHz mono`;
@@ -76,7 +79,7 @@ export function encodeInput(model: ServedModel, input: ClientInput, where = 'inp
         return encodeText(spec.maxLength, input.text!, `${where}.text`);
       case 'IMAGE': {
         const bytes = decodeBase64(input.image!, `${where}.image`, spec.maxBytes);
-        checkImageHeader(bytes, spec.maxPixels);
+        checkImageHeader(bytes, spec.maxPixels, spec.preprocess === 'stages' ? spec.minSide : 1);
         return encodeBytes('image', bytes);
       }
       case 'AUDIO': {

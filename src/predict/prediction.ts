@@ -19,6 +19,7 @@ export type ClassificationResult = ResultOf<'classification'>;
 export type TextRecognitionResult = ResultOf<'textRecognition'>;
 export type SpeechDetectionResult = ResultOf<'speechDetection'>;
 export type TensorPredictionResult = ResultOf<'tensor'>;
+export type DocumentTextResult = ResultOf<'documentText'>;
 
 /** The GraphQL type of a prediction, from the kind of its answer. */
 export const TYPE_OF_KIND = {
@@ -26,6 +27,7 @@ export const TYPE_OF_KIND = {
   textRecognition: 'TextRecognition',
   speechDetection: 'SpeechDetection',
   tensor: 'TensorPrediction',
+  documentText: 'DocumentText',
 } as const satisfies Record<ItemResult['kind'], string>;
 
 export interface ClassScoreResult {

@@ -14,13 +14,15 @@ import { cacheKey, type PredictionCache } from '../cache/prediction-cache.ts';
 import { badUserInput, codeOf, deadlineExceeded } from '../domain/errors.ts';
 import type { CachePolicy, CacheSource, ClassificationNeeds, ClientInput, ItemResult, PredictionOptions } from '../domain/types.ts';
 import { ModelBatcher } from '../engine/batcher.ts';
+import type { ComputedItem } from '../engine/job.ts';
 import type { Dispatcher } from '../engine/dispatcher.ts';
 import type { InferencePool } from '../engine/pool.ts';
 import type { Metrics } from '../metrics.ts';
 import { modelHandle } from '../models/handle.ts';
 import type { ModelRegistry } from '../models/registry.ts';
 import type { ServedModel } from '../models/served-model.ts';
-import type { RequestTimings } from '../observability/timings.ts';
+import { RequestTimings } from '../observability/timings.ts';
+import { ChainRunner } from './chains.ts';
 import { encodeInput, type EncodedInput } from './input.ts';
 import type { PredictionResult } from './prediction.ts';
 
@@ -36,12 +38,20 @@ interface Outcome {
   source: CacheSource;
 }
 
+/** A single model's worker answers its inputs; only a multi-stage model's hands back stage values. */
+function answerOf(computed: ComputedItem): ComputedItem & { result: ItemResult } {
+  if (computed.result.kind === 'stageOutput') throw new Error('a single model answered with stage values');
+  return computed as ComputedItem & { result: ItemResult };
+}
+
 function satisfies(result: ItemResult, needs: ClassificationNeeds): boolean {
   return result.kind !== 'classification' || needs === 'label' || result.probabilities !== undefined;
 }
 
 export class Predictions {
   private readonly batchers = new Map<string, ModelBatcher>();
+  /** Multi-stage models: their stages after the worker's, their calls to other models. */
+  private readonly chains: ChainRunner;
 
   constructor(
     readonly registry: ModelRegistry,
@@ -50,7 +60,14 @@ export class Predictions {
     private readonly cache: PredictionCache,
     private readonly metrics: Metrics,
     readonly settings: PredictionSettings,
-  ) {}
+  ) {
+    this.chains = new ChainRunner({
+      registry,
+      metrics,
+      batcher: (model) => this.batcher(model),
+      resolve: (model, inputs, signal, policy, deadlineAt) => this.resolve(model, inputs, signal, policy, 'label', new RequestTimings(), deadlineAt),
+    });
+  }
 
   /** `signal` aborts when the client goes away; `timings` collects the request's phases. */
   forRequest(timings: RequestTimings, signal?: AbortSignal): RequestPredictions {
@@ -72,7 +89,7 @@ export class Predictions {
     deadlineAt?: number,
   ): Promise<Array<Outcome | Error>> {
     const cacheable = model.settings.cache.enabled && policy !== 'BYPASS';
-    const keys = inputs.map((input) => cacheKey(model.id, input.digest));
+    const keys = inputs.map((input) => cacheKey(model.id, model.stages ? this.chains.cacheDigest(model, input.digest) : input.digest));
     const found = cacheable && policy === 'USE' ? await timings.time('cacheLookup', () => this.cache.getMany(model, keys)) : inputs.map(() => undefined);
     // A cached label-only answer does not serve a query for scores: compute and store the rest.
     const hits = found.map((hit) => (hit && satisfies(hit.result, needs) ? hit : undefined));
@@ -90,8 +107,10 @@ export class Predictions {
         const hit = hits[i];
         if (hit) return this.count(model, { item: hit.result, source: hit.source });
         try {
-          // The in-flight key is the full digest: a short-key collision must not merge two inputs.
-          const computed = await batcher.compute(`${model.id}:${input.digest}`, input.payload, needs, signal, deadlineAt);
+          const computed = model.stages
+            ? await this.chains.compute({ model, input, signal, policy, deadlineAt, timings })
+            : // The in-flight key is the full digest: a short-key collision must not merge two inputs.
+              answerOf(await batcher.compute(`${model.id}:${input.digest}`, input.payload, needs, signal, deadlineAt));
           timings.batch(computed.queueMs, computed.timings);
           if (cacheable) {
             const started = performance.now();

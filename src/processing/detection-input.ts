@@ -10,19 +10,23 @@
  *   is then rounded to the nearest multiple of 32 (the network downsamples 32x), at least 32.
  *   Rounding is half-to-even like Python's round(), so sizes match PaddleOCR's exactly. Both
  *   scale factors are kept, since rounding changes the aspect ratio slightly.
+ * - The resampling is libvips' (through sharp) from the decoded pixels, an antialiased reduce,
+ *   not cv2's INTER_LINEAR: shrinking a 300 dpi scan 2.6x with INTER_LINEAR would skip rows of
+ *   thin strokes. libvips rather than resize.ts's resampler because a page is big: an A4 scan at
+ *   300 dpi (2480 x 3508) to 672 x 960 took 150-164 ms in resize.ts and 11-16 ms in libvips here,
+ *   a 720 x 240 page 8-13 ms against 4 ms (same pixels within 10 levels on noise, where the two
+ *   filters' edges differ).
  * - Normalise: (v / 255 - mean) / std with ImageNet's mean [0.485, 0.456, 0.406] and std
  *   [0.229, 0.224, 0.225], applied in the order PaddleOCR applies them: to an OpenCV image, i.e.
  *   BGR. So plane 0 holds blue normalised with mean 0.485. The network was trained that way.
- * - Resampling is resize.ts's antialiased bilinear, not cv2's INTER_LINEAR: shrinking a 300 dpi
- *   scan 2.6x with INTER_LINEAR would skip rows of thin strokes.
  *
- * Several pages can share one batch (`prepareDetectionBatch`): each sits at the top left of a
- * canvas as large as the largest page and the rest is filled with normalised white, the paper
- * the page would have continued with. Each page's own map is then the top-left corner of its slice
- * of the output (see `DetectionPage`).
+ * One page per detector run, never a padded batch of several: measured on this CPU, a batch of 4
+ * costs 10-22% more per page than 4 runs of 1, and a page's map then depends on its batch-mates
+ * (boxes moved by 1-2 px, scores by up to 0.03), which a cached answer must not
+ * (docs/multi-stage-models.md).
  */
+import sharp from 'sharp';
 import type { DecodedImage } from './image.ts';
-import { resizePixels } from './resize.ts';
 
 /** PaddleOCR's default limit for the detector's longer side (det_limit_side_len). */
 export const DETECTION_LIMIT_SIDE = 960;
@@ -33,24 +37,17 @@ export const DETECTION_STRIDE = 32;
 const MEAN = [0.485, 0.456, 0.406] as const;
 const STD = [0.229, 0.224, 0.225] as const;
 
-/** One page's place in a detection batch, and how its map relates to its pixels. */
+/** The size the detector sees a page at, and how its map relates to the page's pixels. */
 export interface DetectionPage {
   /** The page as decoded (the coordinates boxes are reported in). */
   imageWidth: number;
   imageHeight: number;
-  /** The page once resized: the region of the batch (and of the output map) that is this page's. */
+  /** The page once resized: the detector's input, and its output map, are this size. */
   width: number;
   height: number;
   /** Page pixels per map pixel, horizontally and vertically (>= 1 when the page was shrunk). */
   scaleX: number;
   scaleY: number;
-}
-
-export interface DetectionBatch {
-  /** NCHW float32, BGR planes, ImageNet-normalised; padding is normalised white. */
-  data: Float32Array;
-  dims: [n: number, c: 3, h: number, w: number];
-  pages: DetectionPage[];
 }
 
 /** Python's round(): halves go to the even neighbour. */
@@ -85,56 +82,35 @@ export function detectionInputSize(
   return { imageWidth: width, imageHeight: height, width: w, height: h, scaleX: width / w, scaleY: height / h };
 }
 
-/**
- * Writes one resized, normalised page into `target` at `offset` (the start of its [3, H, W] slice
- * of a batch whose planes are `canvasWidth` x `canvasHeight`). The canvas beyond the page must
- * already hold the pad value.
- */
-function writePage(image: DecodedImage, page: DetectionPage, target: Float32Array, offset: number, canvasWidth: number, canvasHeight: number): void {
-  const { width: w, height: h } = page;
-  const resized = resizePixels(image.pixels, image.width, image.height, 3, w, h);
-  const plane = canvasWidth * canvasHeight;
-  // Precomputed per-plane affine map v -> (v / 255 - mean) / std, BGR planes.
-  const scale = [1 / (255 * STD[0]), 1 / (255 * STD[1]), 1 / (255 * STD[2])];
-  const shift = [-MEAN[0] / STD[0], -MEAN[1] / STD[1], -MEAN[2] / STD[2]];
-  for (let y = 0; y < h; y++) {
-    const src = y * w * 3;
-    const dst = offset + y * canvasWidth;
-    for (let x = 0; x < w; x++) {
-      const p = src + x * 3;
-      target[dst + x] = resized[p + 2]! * scale[0]! + shift[0]!; // B
-      target[dst + plane + x] = resized[p + 1]! * scale[1]! + shift[1]!; // G
-      target[dst + 2 * plane + x] = resized[p]! * scale[2]! + shift[2]!; // R
-    }
+/** The page resized to the detector's input size (`page.width` x `page.height`) by libvips. */
+export async function resizeForDetection(image: DecodedImage, page: DetectionPage): Promise<DecodedImage> {
+  if (image.channels !== 3) throw new Error(`resizeForDetection: the page has ${image.channels} channels; decode it as 'rgb'`);
+  if (image.width !== page.imageWidth || image.height !== page.imageHeight) throw new Error('resizeForDetection: the page is not the size its DetectionPage was made for');
+  if (image.width === page.width && image.height === page.height) return image;
+  const { data, info } = await sharp(image.pixels, { raw: { width: image.width, height: image.height, channels: 3 } })
+    .resize(page.width, page.height, { fit: 'fill', kernel: 'linear' })
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  if (info.width !== page.width || info.height !== page.height || info.channels !== 3) {
+    throw new Error(`resizeForDetection: libvips gave ${info.width}x${info.height}x${info.channels}, not ${page.width}x${page.height}x3`);
   }
+  return { width: info.width, height: info.height, channels: 3, pixels: new Uint8Array(data.buffer, data.byteOffset, data.length) };
 }
 
-/**
- * Turns decoded RGB pages into one detector batch. Pages of different sizes are padded with white
- * to the largest resized width and height among them; a caller that wants no padding batches only
- * pages of one resized size (see `detectionInputSize`).
- */
-export function prepareDetectionBatch(images: readonly DecodedImage[], limitSide: number = DETECTION_LIMIT_SIDE): DetectionBatch {
-  if (images.length === 0) throw new Error('prepareDetectionBatch: no images');
-  const pages = images.map((image, i) => {
-    if (image.channels !== 3) throw new Error(`prepareDetectionBatch: image ${i} has ${image.channels} channels; decode it as 'rgb'`);
-    return detectionInputSize(image.width, image.height, limitSide);
-  });
-  let w = 0;
-  let h = 0;
-  for (const page of pages) {
-    w = Math.max(w, page.width);
-    h = Math.max(h, page.height);
-  }
+/** The detector's input [1, 3, H, W] from a page already at its detection size: BGR planes, ImageNet-normalised. */
+export function detectionTensor(resized: DecodedImage): { data: Float32Array; dims: [1, 3, number, number] } {
+  if (resized.channels !== 3) throw new Error(`detectionTensor: the page has ${resized.channels} channels; decode it as 'rgb'`);
+  const { width: w, height: h, pixels } = resized;
   const plane = w * h;
-  const data = new Float32Array(images.length * 3 * plane);
-  const padded = pages.some((page) => page.width !== w || page.height !== h);
-  if (padded) {
-    for (let c = 0; c < 3; c++) {
-      const white = (1 - MEAN[c]!) / STD[c]!;
-      for (let n = 0; n < images.length; n++) data.fill(white, (n * 3 + c) * plane, (n * 3 + c + 1) * plane);
-    }
+  const data = new Float32Array(3 * plane);
+  // Precomputed per-plane affine map v -> (v / 255 - mean) / std, BGR planes.
+  const scale = [1 / (255 * STD[0]), 1 / (255 * STD[1]), 1 / (255 * STD[2])] as const;
+  const shift = [-MEAN[0] / STD[0], -MEAN[1] / STD[1], -MEAN[2] / STD[2]] as const;
+  for (let i = 0; i < plane; i++) {
+    const p = i * 3;
+    data[i] = pixels[p + 2]! * scale[0] + shift[0]; // B
+    data[plane + i] = pixels[p + 1]! * scale[1] + shift[1]; // G
+    data[2 * plane + i] = pixels[p]! * scale[2] + shift[2]; // R
   }
-  images.forEach((image, n) => writePage(image, pages[n]!, data, n * 3 * plane, w, h));
-  return { data, dims: [images.length, 3, h, w], pages };
+  return { data, dims: [1, 3, h, w] };
 }

@@ -40,8 +40,8 @@ export function declaredImageSize(bytes: Uint8Array): { width: number; height: n
   return undefined;
 }
 
-/** Refuses an image that is not a PNG or JPEG, or declares more than `maxPixels` pixels. */
-export function checkImageHeader(bytes: Uint8Array, maxPixels: number): void {
+/** Refuses an image that is not a PNG or JPEG, or declares more than `maxPixels` pixels or a side under `minSide`. */
+export function checkImageHeader(bytes: Uint8Array, maxPixels: number, minSide = 1): void {
   if (bytes.length === 0) throw new ImageInputError(`image is empty (0 bytes); send a ${ACCEPTED_IMAGE_FORMATS} file`);
   const format = sniffImageFormat(bytes);
   if (format !== 'png' && format !== 'jpeg') {
@@ -53,6 +53,14 @@ export function checkImageHeader(bytes: Uint8Array, maxPixels: number): void {
   const pixels = size.width * size.height;
   if (pixels > maxPixels) {
     throw new ImageInputError(`image is ${size.width}x${size.height} (${pixels} pixels); at most ${maxPixels} pixels are allowed`);
+  }
+  checkMinSide(size.width, size.height, minSide);
+}
+
+/** Refuses an image (a page for a model that reads text) smaller than `minSide` on a side. */
+export function checkMinSide(width: number, height: number, minSide: number): void {
+  if (width < minSide || height < minSide) {
+    throw new ImageInputError(`image is ${width}x${height}; a page must be at least ${minSide} px on each side to hold a line of text`);
   }
 }
 

@@ -14,15 +14,11 @@
  */
 import sharp from 'sharp';
 import type { Metadata, OutputInfo } from 'sharp';
+import type { RawImage } from '../domain/types.ts';
 import { ImageInputError } from './errors.ts';
 
 /** Raw pixels, row-major, channels interleaved (RGBRGB... or one grey byte per pixel). */
-export interface DecodedImage {
-  width: number;
-  height: number;
-  channels: 1 | 3;
-  pixels: Uint8Array;
-}
+export type DecodedImage = RawImage;
 
 export interface ImageLimits {
   /** Largest accepted encoded size, in bytes. */

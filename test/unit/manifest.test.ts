@@ -102,7 +102,7 @@ describe('effective settings', () => {
     assert.deepEqual(settings, {
       batching: { maxBatchSize: 64, maxDelayMs: 2, maxQueue: 1024, maxWorkers: 1 },
       cache: { enabled: true, ttlMs: undefined, maxEntryBytes: undefined },
-      limits: { maxInputsPerRequest: 10_000, costPerInput: 1 },
+      limits: { maxInputsPerRequest: 10_000, costPerInput: 1, costPerInputOfCalls: 0 },
     });
   });
 
@@ -119,7 +119,7 @@ describe('effective settings', () => {
     assert.deepEqual(effectiveSettings(manifest, { ...DEFAULTS, cacheTtlSeconds: 3600 }), {
       batching: { maxBatchSize: 256, maxDelayMs: 0, maxQueue: 10, maxWorkers: 2 },
       cache: { enabled: false, ttlMs: 60_000, maxEntryBytes: 4096 },
-      limits: { maxInputsPerRequest: 5, costPerInput: 0.5 },
+      limits: { maxInputsPerRequest: 5, costPerInput: 0.5, costPerInputOfCalls: 0 },
     });
   });
 

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { dbPostprocess, pageProbabilityMap, textRegions, type ProbabilityMap } from '../../src/processing/db-postprocess.ts';
-import { detectionInputSize, prepareDetectionBatch } from '../../src/processing/detection-input.ts';
+import { detectionInputSize, detectionTensor, resizeForDetection } from '../../src/processing/detection-input.ts';
 import type { DecodedImage } from '../../src/processing/image.ts';
 import { lineCrop } from '../../src/processing/line-crop.ts';
 import { otsuThreshold } from '../../src/processing/threshold.ts';
@@ -65,28 +65,24 @@ describe('detection input', () => {
   });
 
   it('normalises with ImageNet mean/std in BGR plane order, as PaddleOCR feeds OpenCV images', () => {
-    const batch = prepareDetectionBatch([solidImage(64, 32, [255, 128, 0])]);
-    assert.deepEqual(batch.dims, [1, 3, 32, 64]);
+    const { data, dims } = detectionTensor(solidImage(64, 32, [255, 128, 0]));
+    assert.deepEqual(dims, [1, 3, 32, 64]);
     const plane = 32 * 64;
     const close = (a: number, b: number) => Math.abs(a - b) < 1e-5;
-    assert.ok(close(batch.data[0]!, (0 - 0.485) / 0.229), `B plane ${batch.data[0]}`);
-    assert.ok(close(batch.data[plane]!, (128 / 255 - 0.456) / 0.224), `G plane ${batch.data[plane]}`);
-    assert.ok(close(batch.data[2 * plane + 100]!, (1 - 0.406) / 0.225), `R plane ${batch.data[2 * plane + 100]}`);
+    assert.ok(close(data[0]!, (0 - 0.485) / 0.229), `B plane ${data[0]}`);
+    assert.ok(close(data[plane]!, (128 / 255 - 0.456) / 0.224), `G plane ${data[plane]}`);
+    assert.ok(close(data[2 * plane + 100]!, (1 - 0.406) / 0.225), `R plane ${data[2 * plane + 100]}`);
+    assert.throws(() => detectionTensor({ width: 2, height: 2, channels: 1, pixels: new Uint8Array(4) }), /channels/);
   });
 
-  it('pads smaller pages of a batch with normalised white and reports each page region', () => {
-    const batch = prepareDetectionBatch([solidImage(64, 64, [0, 0, 0]), solidImage(30, 20, [0, 0, 0])]);
-    assert.deepEqual(batch.dims, [2, 3, 64, 64]);
-    assert.deepEqual([batch.pages[1]!.width, batch.pages[1]!.height], [32, 32]);
-    const plane = 64 * 64;
-    const second = 3 * plane;
-    const black = (0 - 0.485) / 0.229;
-    const white = (1 - 0.485) / 0.229;
-    assert.ok(Math.abs(batch.data[second + 31 * 64 + 31]! - black) < 1e-5, 'inside the page: black');
-    assert.ok(Math.abs(batch.data[second + 31 * 64 + 32]! - white) < 1e-5, 'right of the page: white');
-    assert.ok(Math.abs(batch.data[second + 32 * 64]! - white) < 1e-5, 'below the page: white');
-    assert.throws(() => prepareDetectionBatch([{ width: 2, height: 2, channels: 1, pixels: new Uint8Array(4) }]), /channels/);
-    assert.throws(() => prepareDetectionBatch([]), /no images/);
+  it('resizes the page to the detection size with libvips, keeping a flat page flat', async () => {
+    const image = solidImage(721, 221, [200, 100, 50]);
+    const page = detectionInputSize(image.width, image.height);
+    const resized = await resizeForDetection(image, page);
+    assert.deepEqual([resized.width, resized.height, resized.channels], [736, 224, 3]);
+    assert.ok(resized.pixels.every((v, i) => v === [200, 100, 50][i % 3]));
+    const exact = solidImage(64, 32, [1, 2, 3]);
+    assert.equal(await resizeForDetection(exact, detectionInputSize(64, 32)), exact, 'already the right size: not copied');
   });
 });
 
@@ -157,7 +153,7 @@ describe('DB post-processing', () => {
     assert.equal(result.boxes[1]!.x < 40, true, 'the first two in raster order');
   });
 
-  it("reads one page's region of a padded batch output", () => {
+  it("reads one page's region of a batch output", () => {
     // Two pages in a [2, 1, 4, 6] output; page 1 is 3 x 2 at its top left.
     const data = new Float32Array(2 * 4 * 6);
     data[24 + 0] = 1;

@@ -68,6 +68,7 @@ export type IrisBatchQuery = { predictMany: Array<
     | { cached: boolean }
     | { cached: boolean }
     | { cached: boolean }
+    | { cached: boolean }
   > };
 
 export type TriageMessageQueryVariables = Exact<{

@@ -5,11 +5,13 @@ import type { ModelState } from '../../domain/types.ts';
 import type { LoadingPolicy } from '../../domain/types.ts';
 import type { CachePolicy } from '../../domain/types.ts';
 import type { CacheSource } from '../../domain/types.ts';
+import type { StageKind } from '../../domain/types.ts';
 import type { FloatEncoding } from '../float-data.ts';
 import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } from 'graphql';
 import type { ServedModel } from '../../models/served-model.ts';
-import type { PredictionResult, ClassificationResult, TextRecognitionResult, SpeechDetectionResult, TensorPredictionResult, ClassScoreResult } from '../../predict/prediction.ts';
-import type { NamedTensor, BatchPolicy } from '../../domain/types.ts';
+import type { PredictionResult, ClassificationResult, TextRecognitionResult, SpeechDetectionResult, TensorPredictionResult, DocumentTextResult, ClassScoreResult } from '../../predict/prediction.ts';
+import type { TextLineResult, NamedTensor, BatchPolicy } from '../../domain/types.ts';
+import type { StageSpec } from '../../models/manifest.ts';
 import type { RequestContext } from '../context.ts';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
@@ -37,6 +39,19 @@ export type BatchingPolicy = {
   readonly maxQueue: Scalars['Int']['output'];
   /** Workers this model may occupy at once (the rest stay free for other models). */
   readonly maxWorkers: Scalars['Int']['output'];
+};
+
+/** A rectangle in the input image's pixels, origin at the top left. */
+export type Box = {
+  readonly __typename?: 'Box';
+  /** Height in pixels. */
+  readonly height: Scalars['Int']['output'];
+  /** Width in pixels. */
+  readonly width: Scalars['Int']['output'];
+  /** Column of its left edge. */
+  readonly x: Scalars['Int']['output'];
+  /** Row of its top edge. */
+  readonly y: Scalars['Int']['output'];
 };
 
 export type { CachePolicy };
@@ -90,6 +105,28 @@ export type ClearCacheSummary = {
   readonly removed: Scalars['Int']['output'];
 };
 
+/** The answer of a page reader (`ocr-page`): every line of text on the page. */
+export type DocumentText = Prediction & {
+  readonly __typename?: 'DocumentText';
+  /** Where the answer came from: `L1`, `STORE` or `NONE` (computed). */
+  readonly cacheSource: CacheSource;
+  /** True when the answer came from the result cache instead of running the model. */
+  readonly cached: Scalars['Boolean']['output'];
+  /** Lines the detector found on the page (some may read as nothing, and past the model's limit of lines per page only the first are read). */
+  readonly detectedLines: Scalars['Int']['output'];
+  /** The lines, top to bottom, then left to right within a row; lines that read as nothing are left out. */
+  readonly lines: ReadonlyArray<TextLine>;
+  /** The model, at the version that made this prediction. */
+  readonly model: Model;
+  /** The lines joined with newlines, top to bottom; empty for a page without text. */
+  readonly text: Scalars['String']['output'];
+  /**
+   * True when the page held more lines than the model reads per page (its `maxLines`, 200 for
+   * `ocr-page`): only the first, in reading order, were read.
+   */
+  readonly truncated: Scalars['Boolean']['output'];
+};
+
 export type { FloatEncoding };
 
 export type { InputKind };
@@ -119,6 +156,8 @@ export type Model = {
   readonly memoryBytes?: Maybe<Scalars['Float']['output']>;
   /** The name used in `predict(model:)`. */
   readonly name: Scalars['String']['output'];
+  /** A multi-stage model's stages, in order; empty for a single model. */
+  readonly stages: ReadonlyArray<ModelStage>;
   /** Where this version is in its life. */
   readonly state: ModelState;
   /** What the model does. */
@@ -143,6 +182,23 @@ export type ModelInput = {
   readonly features?: Maybe<ReadonlyArray<Scalars['String']['output']>>;
   /** The `PredictionInput` field to set. */
   readonly kind: InputKind;
+};
+
+/** One stage of a multi-stage model, in the order they run. */
+export type ModelStage = {
+  readonly __typename?: 'ModelStage';
+  /** What the stage is. */
+  readonly kind: StageKind;
+  /** The model a `CALL` stage calls, or null. */
+  readonly model?: Maybe<Scalars['String']['output']>;
+  /** The stage's name in the manifest; its time is reported under this name (`extensions.timings.stages`, `predictql_stage_seconds`). */
+  readonly name: Scalars['String']['output'];
+  /** The value it passes on. */
+  readonly passes: Scalars['String']['output'];
+  /** The processing step a `STEP` stage runs (for a `MODEL` stage, its pre- and post-processing steps: `prepare -> post`); null for a `CALL`. */
+  readonly step?: Maybe<Scalars['String']['output']>;
+  /** The values it takes: the model's input, or values earlier stages pass on. */
+  readonly takes: ReadonlyArray<Scalars['String']['output']>;
 };
 
 export type { ModelState };
@@ -331,6 +387,8 @@ export type SpeechSegment = {
   readonly start: Scalars['Float']['output'];
 };
 
+export type { StageKind };
+
 /** A raw tensor fed to a model input of the same name. Set exactly one of `data` and `dataBase64`. */
 export type TensorInput = {
   /** The values, row-major, as JSON numbers. */
@@ -360,6 +418,17 @@ export type TensorPrediction = Prediction & {
 /** The answer of a model fed raw tensors: its named outputs as they are. */
 export type TensorPredictionOutputsArgs = {
   names?: InputMaybe<ReadonlyArray<Scalars['String']['input']>>;
+};
+
+/** One line of text on a page. */
+export type TextLine = {
+  readonly __typename?: 'TextLine';
+  /** Where the line's ink is on the page. */
+  readonly box: Box;
+  /** The mean probability of the characters read, between 0 and 1. */
+  readonly confidence: Scalars['Float']['output'];
+  /** The text read, left to right. */
+  readonly text: Scalars['String']['output'];
 };
 
 /** The answer of a text-line recognizer (`ocr`). */
@@ -452,11 +521,13 @@ export type DirectiveResolverFn<TResult = Record<PropertyKey, never>, TParent = 
 export type ResolversTypes = {
   BatchingPolicy: ResolverTypeWrapper<BatchPolicy>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
+  Box: ResolverTypeWrapper<Box>;
   CachePolicy: CachePolicy;
   CacheSource: CacheSource;
   ClassScore: ResolverTypeWrapper<ClassScoreResult>;
   Classification: ResolverTypeWrapper<ClassificationResult>;
   ClearCacheSummary: ResolverTypeWrapper<ClearCacheSummary>;
+  DocumentText: ResolverTypeWrapper<DocumentTextResult>;
   Float: ResolverTypeWrapper<Scalars['Float']['output']>;
   FloatData: ResolverTypeWrapper<Scalars['FloatData']['output']>;
   FloatEncoding: FloatEncoding;
@@ -465,6 +536,7 @@ export type ResolversTypes = {
   LoadingPolicy: LoadingPolicy;
   Model: ResolverTypeWrapper<ServedModel>;
   ModelInput: ResolverTypeWrapper<ModelInput>;
+  ModelStage: ResolverTypeWrapper<StageSpec>;
   ModelState: ModelState;
   ModelTask: ModelTask;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
@@ -476,9 +548,11 @@ export type ResolversTypes = {
   ReloadSummary: ResolverTypeWrapper<ReloadSummary>;
   SpeechDetection: ResolverTypeWrapper<SpeechDetectionResult>;
   SpeechSegment: ResolverTypeWrapper<SpeechSegment>;
+  StageKind: StageKind;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   TensorInput: TensorInput;
   TensorPrediction: ResolverTypeWrapper<TensorPredictionResult>;
+  TextLine: ResolverTypeWrapper<TextLineResult>;
   TextRecognition: ResolverTypeWrapper<TextRecognitionResult>;
 };
 
@@ -486,14 +560,17 @@ export type ResolversTypes = {
 export type ResolversParentTypes = {
   BatchingPolicy: BatchPolicy;
   Boolean: Scalars['Boolean']['output'];
+  Box: Box;
   ClassScore: ClassScoreResult;
   Classification: ClassificationResult;
   ClearCacheSummary: ClearCacheSummary;
+  DocumentText: DocumentTextResult;
   Float: Scalars['Float']['output'];
   FloatData: Scalars['FloatData']['output'];
   Int: Scalars['Int']['output'];
   Model: ServedModel;
   ModelInput: ModelInput;
+  ModelStage: StageSpec;
   Mutation: Record<PropertyKey, never>;
   OutputTensor: NamedTensor;
   PredictOptions: PredictOptions;
@@ -506,6 +583,7 @@ export type ResolversParentTypes = {
   String: Scalars['String']['output'];
   TensorInput: TensorInput;
   TensorPrediction: TensorPredictionResult;
+  TextLine: TextLineResult;
   TextRecognition: TextRecognitionResult;
 };
 
@@ -514,6 +592,13 @@ export type BatchingPolicyResolvers<ContextType = RequestContext, ParentType ext
   maxDelayMs?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
   maxQueue?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   maxWorkers?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type BoxResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Box'] = ResolversParentTypes['Box']> = {
+  height?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  width?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  x?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  y?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 };
 
 export type CachePolicyResolvers = EnumResolverSignature<{ BYPASS?: any, REFRESH?: any, USE?: any }, ResolversTypes['CachePolicy']>;
@@ -540,6 +625,17 @@ export type ClearCacheSummaryResolvers<ContextType = RequestContext, ParentType 
   removed?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 };
 
+export type DocumentTextResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['DocumentText'] = ResolversParentTypes['DocumentText']> = {
+  cacheSource?: Resolver<ResolversTypes['CacheSource'], ParentType, ContextType>;
+  cached?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  detectedLines?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  lines?: Resolver<ReadonlyArray<ResolversTypes['TextLine']>, ParentType, ContextType>;
+  model?: Resolver<ResolversTypes['Model'], ParentType, ContextType>;
+  text?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  truncated?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+};
+
 export interface FloatDataScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['FloatData'], any> {
   name: 'FloatData';
 }
@@ -561,6 +657,7 @@ export type ModelResolvers<ContextType = RequestContext, ParentType extends Reso
   loading?: Resolver<ResolversTypes['LoadingPolicy'], ParentType, ContextType>;
   memoryBytes?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  stages?: Resolver<ReadonlyArray<ResolversTypes['ModelStage']>, ParentType, ContextType>;
   state?: Resolver<ResolversTypes['ModelState'], ParentType, ContextType>;
   task?: Resolver<ResolversTypes['ModelTask'], ParentType, ContextType>;
   version?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -574,9 +671,18 @@ export type ModelInputResolvers<ContextType = RequestContext, ParentType extends
   kind?: Resolver<ResolversTypes['InputKind'], ParentType, ContextType>;
 };
 
+export type ModelStageResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['ModelStage'] = ResolversParentTypes['ModelStage']> = {
+  kind?: Resolver<ResolversTypes['StageKind'], ParentType, ContextType>;
+  model?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  passes?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  step?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  takes?: Resolver<ReadonlyArray<ResolversTypes['String']>, ParentType, ContextType>;
+};
+
 export type ModelStateResolvers = EnumResolverSignature<{ FAILED?: any, LOADING?: any, NOT_LOADED?: any, READY?: any }, ResolversTypes['ModelState']>;
 
-export type ModelTaskResolvers = EnumResolverSignature<{ CLASSIFICATION?: any, SPEECH_DETECTION?: any, TENSOR?: any, TEXT_RECOGNITION?: any }, ResolversTypes['ModelTask']>;
+export type ModelTaskResolvers = EnumResolverSignature<{ CLASSIFICATION?: any, DOCUMENT_TEXT?: any, SPEECH_DETECTION?: any, TENSOR?: any, TEXT_RECOGNITION?: any }, ResolversTypes['ModelTask']>;
 
 export type MutationResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
   clearCache?: Resolver<ResolversTypes['ClearCacheSummary'], ParentType, ContextType, Partial<MutationClearCacheArgs>>;
@@ -590,7 +696,7 @@ export type OutputTensorResolvers<ContextType = RequestContext, ParentType exten
 };
 
 export type PredictionResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Prediction'] = ResolversParentTypes['Prediction']> = {
-  __resolveType: TypeResolveFn<'Classification' | 'SpeechDetection' | 'TensorPrediction' | 'TextRecognition', ParentType, ContextType>;
+  __resolveType: TypeResolveFn<'Classification' | 'DocumentText' | 'SpeechDetection' | 'TensorPrediction' | 'TextRecognition', ParentType, ContextType>;
 };
 
 export type QueryResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
@@ -621,12 +727,20 @@ export type SpeechSegmentResolvers<ContextType = RequestContext, ParentType exte
   start?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
 };
 
+export type StageKindResolvers = EnumResolverSignature<{ CALL?: any, MODEL?: any, STEP?: any }, ResolversTypes['StageKind']>;
+
 export type TensorPredictionResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['TensorPrediction'] = ResolversParentTypes['TensorPrediction']> = {
   cacheSource?: Resolver<ResolversTypes['CacheSource'], ParentType, ContextType>;
   cached?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   model?: Resolver<ResolversTypes['Model'], ParentType, ContextType>;
   outputs?: Resolver<ReadonlyArray<ResolversTypes['OutputTensor']>, ParentType, ContextType, Partial<TensorPredictionOutputsArgs>>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+};
+
+export type TextLineResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['TextLine'] = ResolversParentTypes['TextLine']> = {
+  box?: Resolver<ResolversTypes['Box'], ParentType, ContextType>;
+  confidence?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  text?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
 export type TextRecognitionResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['TextRecognition'] = ResolversParentTypes['TextRecognition']> = {
@@ -640,17 +754,20 @@ export type TextRecognitionResolvers<ContextType = RequestContext, ParentType ex
 
 export type Resolvers<ContextType = RequestContext> = {
   BatchingPolicy?: BatchingPolicyResolvers<ContextType>;
+  Box?: BoxResolvers<ContextType>;
   CachePolicy?: CachePolicyResolvers;
   CacheSource?: CacheSourceResolvers;
   ClassScore?: ClassScoreResolvers<ContextType>;
   Classification?: ClassificationResolvers<ContextType>;
   ClearCacheSummary?: ClearCacheSummaryResolvers<ContextType>;
+  DocumentText?: DocumentTextResolvers<ContextType>;
   FloatData?: GraphQLScalarType;
   FloatEncoding?: FloatEncodingResolvers;
   InputKind?: InputKindResolvers;
   LoadingPolicy?: LoadingPolicyResolvers;
   Model?: ModelResolvers<ContextType>;
   ModelInput?: ModelInputResolvers<ContextType>;
+  ModelStage?: ModelStageResolvers<ContextType>;
   ModelState?: ModelStateResolvers;
   ModelTask?: ModelTaskResolvers;
   Mutation?: MutationResolvers<ContextType>;
@@ -660,7 +777,9 @@ export type Resolvers<ContextType = RequestContext> = {
   ReloadSummary?: ReloadSummaryResolvers<ContextType>;
   SpeechDetection?: SpeechDetectionResolvers<ContextType>;
   SpeechSegment?: SpeechSegmentResolvers<ContextType>;
+  StageKind?: StageKindResolvers;
   TensorPrediction?: TensorPredictionResolvers<ContextType>;
+  TextLine?: TextLineResolvers<ContextType>;
   TextRecognition?: TextRecognitionResolvers<ContextType>;
 };
 
