@@ -44,7 +44,7 @@ describe('bad input', () => {
 
   it('rejects an unknown model, listing the served ones', async () => {
     const res = await server.graphql(`{ predict(model: "irsi", input: {features: [5.1, 3.5, 1.4, 0.2]}) { cached } }`);
-    assertError(res, 'MODEL_NOT_FOUND', /no model named "irsi"; the models served are: digits, iris, ocr, prompt-injection, spam, symbols, vad/);
+    assertError(res, 'MODEL_NOT_FOUND', /no model named "irsi"; the models served are: digits, iris, ocr, ocr-page, prompt-injection, spam, symbols, vad/);
   });
 
   it('rejects an input that sets no field', async () => {

@@ -40,7 +40,7 @@ describe('http', () => {
     // One example tab per model, then a batch, one with aliases and one with the timings header.
     const tabs = JSON.parse(html.match(/<script id="examples" type="application\/json">(.*?)<\/script>/s)![1]!) as Array<{ query: string; variables?: string; headers?: string }>;
     const operations = tabs.map((t) => t.query.match(/^(?:query) (\w+)/m)![1]);
-    assert.deepEqual(operations, ['Iris', 'PromptInjection', 'Spam', 'Digits', 'Ocr', 'Symbols', 'Vad', 'BatchPromptInjection', 'SeveralModels', 'IrisTimings']);
+    assert.deepEqual(operations, ['Iris', 'PromptInjection', 'Spam', 'Digits', 'Ocr', 'OcrPage', 'Symbols', 'Vad', 'BatchPromptInjection', 'SeveralModels', 'IrisTimings']);
     assert.deepEqual(JSON.parse(tabs.at(-1)!.headers!), { 'x-predictql-timings': '1' });
     // Every example runs as it is and answers without errors.
     for (const tab of tabs) {
@@ -56,13 +56,13 @@ describe('http', () => {
     const res = await server.get('/');
     assert.equal(res.status, 200);
     const html = await res.text();
-    for (const name of ['iris', 'spam', 'prompt-injection', 'digits', 'symbols', 'ocr', 'vad']) assert.match(html, new RegExp(`<tr data-model="${name}">`));
+    for (const name of ['iris', 'spam', 'prompt-injection', 'digits', 'symbols', 'ocr', 'ocr-page', 'vad']) assert.match(html, new RegExp(`<tr data-model="${name}">`));
     const digits = (await server.graphql('{ model(name: "digits") { version versionName } }')).data.model;
     assert.match(html, new RegExp(`<tr data-model="digits">[\\s\\S]*?CLASSIFICATION[\\s\\S]*?${digits.version} \\(${digits.versionName}\\)[\\s\\S]*?IMAGE[\\s\\S]*?READY`));
     assert.match(html, /href="\/graphql"/);
     assert.match(html, /href="\/metrics"/);
     const forms = [...html.matchAll(/<form class="try" data-model="([^"]+)"/g)].map((m) => m[1]);
-    assert.deepEqual(forms, ['digits', 'ocr', 'symbols']);
+    assert.deepEqual(forms, ['digits', 'ocr', 'ocr-page', 'symbols']);
     assert.doesNotMatch(html, /(?:src|href)="(?!\/|data:)/, 'nothing is loaded from another host');
   });
 

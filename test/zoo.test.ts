@@ -59,11 +59,11 @@ describe('zoo', () => {
   });
   after(() => server.close());
 
-  it('lists all seven models, loaded, with load time and memory', async () => {
+  it('lists all eight models, loaded, with load time and memory', async () => {
     const res = await server.graphql('{ models { name version task loaded loadTimeMs memoryBytes input { kind } } }');
     assert.equal(res.errors, undefined);
     const byName = Object.fromEntries(res.data.models.map((m: { name: string }) => [m.name, m]));
-    assert.deepEqual(Object.keys(byName), ['digits', 'iris', 'ocr', 'prompt-injection', 'spam', 'symbols', 'vad']);
+    assert.deepEqual(Object.keys(byName), ['digits', 'iris', 'ocr', 'ocr-page', 'prompt-injection', 'spam', 'symbols', 'vad']);
     for (const model of res.data.models) {
       assert.equal(model.loaded, true, model.name);
       assert.match(model.version, /^[0-9a-f]{12}$/);
@@ -71,6 +71,7 @@ describe('zoo', () => {
       assert.ok(model.memoryBytes >= 0, model.name);
     }
     assert.equal(byName.ocr.task, 'TEXT_RECOGNITION');
+    assert.equal(byName['ocr-page'].task, 'DOCUMENT_TEXT');
     assert.equal(byName.vad.task, 'SPEECH_DETECTION');
     assert.equal(byName.digits.input.kind, 'IMAGE');
   });

@@ -8,9 +8,15 @@
  * at least LINE_MIN_HEIGHT pixels and half the tallest run high, and its ink at least
  * LINE_MIN_ASPECT times as wide as it is high. That leaves out what sits above or below a line's
  * body on its own rows: accents over capitals (Ê), the dots of i and j, an underline, a
- * scanner's speck, and a single glyph whose parts stand apart (: ; ÷ =). Lines that touch
+ * scanner's speck, and a single glyph whose parts stand apart (: ; ÷). Lines that touch
  * (descenders meeting the next line's ascenders, no blank row between) read as one: an image it
- * calls one line may still hold two, but an image it calls several really does.
+ * calls one line may still hold two.
+ *
+ * Measured on rendered single lines (17 texts with accents, dots, underscores, descenders and
+ * lone punctuation x 3 DejaVu fonts x 12 to 96 px, 306 images): one called two lines, "= = =" at
+ * 96 px, whose two bars are 8 px high and 282 px wide with 11 blank rows between: a line of
+ * nothing but wide horizontal strokes at a size the recogniser shrinks 2x anyway. Every line of
+ * rendered 3-line pages at 12 to 64 px, single-spaced, was found (test/unit/processing-page.test.ts).
  */
 import type { RawImage } from '../domain/types.ts';
 import { otsuThreshold } from './threshold.ts';

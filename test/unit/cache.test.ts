@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import { ByteLru } from '../../src/cache/l1.ts';
 import { problemWith, type ExpectedResult } from '../../src/cache/result-check.ts';
 import { decodeEntry, decodeResult, DIGEST_BYTES, encodeEntry, encodeResult } from '../../src/cache/result-codec.ts';
-import type { ItemResult } from '../../src/domain/types.ts';
+import type { ItemResult, TextLineResult } from '../../src/domain/types.ts';
 
 const bytes = (n: number, fill = 1) => new Uint8Array(n).fill(fill);
 
@@ -77,6 +77,16 @@ const RESULTS: ItemResult[] = [
   { kind: 'speechDetection', segments: Float32Array.of(0.994, 3.678, 4.5, 5), speechRatio: Math.fround(0.5840734), durationSeconds: Math.fround(4.5953125) },
   { kind: 'speechDetection', segments: new Float32Array(0), speechRatio: 0, durationSeconds: 0.25 },
   { kind: 'tensor', outputs: [{ name: 'fahrenheit', dims: [2, 1], data: Float32Array.of(32, 212) }, { name: 'kelvin', dims: [2, 1], data: Float32Array.of(273.15, 373.15) }] },
+  {
+    kind: 'documentText',
+    lines: [
+      { text: 'Invoice 2024-0173', confidence: Math.fround(0.998), box: { x: 40, y: 44, width: 320, height: 19 } },
+      { text: 'Grüße, 世界', confidence: Math.fround(0.91), box: { x: 2479, y: 3000, width: 1, height: 508 } },
+    ],
+    detectedLines: 3,
+    truncated: true,
+  },
+  { kind: 'documentText', lines: [], detectedLines: 0, truncated: false },
 ];
 
 /** A result as plain data, float32 values as the numbers they hold. */
@@ -108,6 +118,9 @@ describe('result codec', () => {
     assert.throws(() => decodeResult(Uint8Array.of(4, 0xff, 0xff, 0xff, 0xff)), /4294967295 outputs needs/);
     const badText = Uint8Array.of(2, 0, 0, 0x80, 0x3f, 2, 0, 0, 0, 0xff, 0xfe);
     assert.throws(() => decodeResult(badText), /text that is not UTF-8/);
+    // A page claiming 2^32-1 lines, and one whose truncated flag is neither 0 nor 1.
+    assert.throws(() => decodeResult(Uint8Array.of(5, 3, 0, 0, 0, 1, 0xff, 0xff, 0xff, 0xff)), /4294967295 lines needs/);
+    assert.throws(() => decodeResult(Uint8Array.of(5, 3, 0, 0, 0, 2, 0, 0, 0, 0)), /truncated flag 2/);
   });
 });
 
@@ -146,6 +159,12 @@ describe('cache entry (format 3)', () => {
 
 describe('stored answer check', () => {
   const classifier: ExpectedResult = { kind: 'classification', labels: 3 };
+  const pageExpected: ExpectedResult = { kind: 'documentText', maxLines: 200, maxPixels: 40_000_000 };
+  /** RESULTS[6] (a page of two lines) with its second line changed. */
+  const page = (second: Partial<TextLineResult> = {}): ItemResult => {
+    const { lines, ...rest } = RESULTS[6] as Extract<ItemResult, { kind: 'documentText' }>;
+    return { ...rest, lines: [lines[0]!, { ...lines[1]!, ...second }] };
+  };
 
   it('accepts what the model could have answered', () => {
     assert.equal(problemWith(RESULTS[0]!, classifier), undefined);
@@ -156,6 +175,9 @@ describe('stored answer check', () => {
     assert.equal(problemWith(RESULTS[4]!, { kind: 'speechDetection', maxSeconds: 30 }), undefined);
     assert.equal(problemWith(RESULTS[5]!, { kind: 'tensor', outputs: ['fahrenheit', 'kelvin'] }), undefined);
     assert.equal(problemWith(RESULTS[5]!, { kind: 'tensor', outputs: null }), undefined);
+    const page: ExpectedResult = { kind: 'documentText', maxLines: 200, maxPixels: 40_000_000 };
+    assert.equal(problemWith(RESULTS[6]!, page), undefined);
+    assert.equal(problemWith(RESULTS[7]!, page), undefined);
   });
 
   it('names what is wrong with an answer the model could not give', () => {
@@ -173,6 +195,13 @@ describe('stored answer check', () => {
       [RESULTS[5]!, { kind: 'tensor', outputs: ['kelvin', 'fahrenheit'] }, "outputs fahrenheit, kelvin; the model's are kelvin, fahrenheit"],
       [{ kind: 'tensor', outputs: [{ name: 'y', dims: [2, 2], data: Float32Array.of(1, 2, 3) }] }, { kind: 'tensor', outputs: null }, 'output y has dims [2, 2] (4 values) but 3 values'],
       [{ kind: 'tensor', outputs: [{ name: 'y', dims: [1], data: Float32Array.of(1) }, { name: 'y', dims: [1], data: Float32Array.of(2) }] }, { kind: 'tensor', outputs: null }, 'the same output name twice'],
+      [RESULTS[6]!, { kind: 'documentText', maxLines: 1, maxPixels: 1e7 }, '2 lines, more than the model reads per page (1)'],
+      [{ ...page(), detectedLines: 1 }, pageExpected, '2 lines read of 1 detected'],
+      [{ ...page(), detectedLines: 300, truncated: false }, pageExpected, '300 lines detected, over the limit of 200, without the truncated flag'],
+      [page({ text: '' }), pageExpected, 'line 1 is empty (empty readings are left out)'],
+      [page({ confidence: -1 }), pageExpected, 'line 1: confidence -1, outside 0..1'],
+      [page({ box: { x: 0, y: 0, width: 0, height: 5 } }), pageExpected, 'line 1: box 0,0 0x5 cannot be on a page of at most 40000000 pixels'],
+      [page({ box: { x: 4e9, y: 0, width: 5, height: 5 } }), pageExpected, 'line 1: box 4000000000,0 5x5 cannot be on a page of at most 40000000 pixels'],
     ];
     for (const [result, expected, problem] of cases) assert.equal(problemWith(result, expected), problem);
   });

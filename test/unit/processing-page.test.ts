@@ -1,16 +1,19 @@
 /**
  * Unit tests of the page-OCR processing steps (issue 18) on synthetic inputs whose answers are
  * known by construction: detector input sizes and values, DB post-processing of hand-made
- * probability maps, reading order, line crops. Pure functions, no model: fast.
+ * probability maps, reading order, line crops, and the count of text lines in an image. Pure functions, no model: fast.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { dbPostprocess, pageProbabilityMap, textRegions, type ProbabilityMap } from '../../src/processing/db-postprocess.ts';
 import { detectionInputSize, detectionTensor, resizeForDetection } from '../../src/processing/detection-input.ts';
-import type { DecodedImage } from '../../src/processing/image.ts';
+import { decodeImage, type DecodedImage } from '../../src/processing/image.ts';
 import { lineCrop } from '../../src/processing/line-crop.ts';
+import { inkBands, textLineBands } from '../../src/processing/text-lines.ts';
 import { otsuThreshold } from '../../src/processing/threshold.ts';
 import { readingOrder, readingRows } from '../../src/processing/reading-order.ts';
+import { renderPage } from '../helpers/render-page.ts';
+import { renderTextLine } from '../helpers/render.ts';
 
 /** A map of zeros with rectangles [x0..x1] x [y0..y1] (inclusive) set to a value. */
 function mapWith(width: number, height: number, rects: Array<[x0: number, y0: number, x1: number, y1: number, value?: number]>): ProbabilityMap {
@@ -274,5 +277,65 @@ describe('crops', () => {
     assert.deepEqual([lineCrop(page, { x: 0, y: 10, width: 10, height: 10 }, []).image.height], [26]);
     assert.throws(() => lineCrop(page, { x: 0, y: 0, width: 10, height: 10 }, [], { margin: -1 }), /margin/);
     assert.throws(() => lineCrop(page, { x: 0, y: 0, width: 10, height: 10 }, [], { minMargin: 1.5 }), /minMargin/);
+  });
+});
+
+describe('text lines in an image (the ocr model refusing a page)', () => {
+  /** A white image with dark bars [x0, y0, width, height]: stand-ins for lines and marks. */
+  const bars = (width: number, height: number, rects: Array<[number, number, number, number]>, paper = 255, ink = 20) => {
+    const pixels = new Uint8Array(width * height).fill(paper);
+    for (const [x0, y0, w, h] of rects) for (let y = y0; y < y0 + h; y++) pixels.fill(ink, y * width + x0, y * width + x0 + w);
+    return { width, height, channels: 1 as const, pixels };
+  };
+
+  it('finds each line of a page as a band of inked rows, top to bottom', () => {
+    const page = bars(300, 120, [[10, 10, 200, 20], [10, 45, 150, 22], [10, 90, 250, 20]]);
+    assert.deepEqual(textLineBands(page), [
+      { top: 10, bottom: 29, left: 10, right: 209 },
+      { top: 45, bottom: 66, left: 10, right: 159 },
+      { top: 90, bottom: 109, left: 10, right: 259 },
+    ]);
+  });
+
+  it('does not count what sits on rows of its own above or below one line: accents, dots, an underline, specks', () => {
+    // A line 24 px high, an accent row of 4 px above it, an underline of 2 px below, a speck.
+    const line = bars(300, 80, [[20, 20, 200, 24], [60, 12, 10, 4], [20, 50, 200, 2], [280, 70, 3, 3]]);
+    assert.equal(inkBands(line).length, 4);
+    assert.equal(textLineBands(line).length, 1);
+    // A lone ':' (two dots as tall as they are wide): not two lines.
+    assert.equal(textLineBands(bars(40, 60, [[15, 10, 10, 10], [15, 40, 10, 10]])).length, 0);
+  });
+
+  it('reads light text on a dark background too, and finds nothing on a blank or low-contrast image', () => {
+    assert.equal(textLineBands(bars(300, 100, [[10, 10, 200, 20], [10, 60, 200, 20]], 30, 230)).length, 2);
+    assert.deepEqual(textLineBands(bars(100, 50, [])), []);
+    assert.deepEqual(textLineBands(bars(100, 50, [[10, 10, 80, 30]], 200, 180)), []);
+  });
+
+  it('reads RGB images by their luminance', () => {
+    const grey = bars(200, 80, [[10, 10, 150, 16], [10, 50, 150, 16]]);
+    const rgb = { width: 200, height: 80, channels: 3 as const, pixels: new Uint8Array(200 * 80 * 3) };
+    grey.pixels.forEach((v, i) => rgb.pixels.set([v, v, v], i * 3));
+    assert.deepEqual(textLineBands(rgb), textLineBands(grey));
+  });
+});
+
+describe('text lines in rendered images', () => {
+  // Single lines that have parts on rows of their own (accents, dots, underscores, descenders),
+  // in three fonts from small to large: none may count as several lines.
+  const SINGLE = ['Hello World 2024', 'ÉTÉ À PARIS', 'Ünïcödé jig', 'a_b under_score', 'gjpqy', 'iii', ':', ';', '"quoted"', '...', 'Invoice 10007: total 0.00 EUR'];
+
+  it('calls no single rendered line several lines, and finds every line of rendered pages', async () => {
+    const limits = { maxBytes: 10_000_000, maxPixels: 10_000_000 };
+    for (const font of ['sans', 'serif', 'mono'] as const) {
+      for (const size of [12, 20, 36, 64]) {
+        for (const text of SINGLE) {
+          const image = await decodeImage(await renderTextLine(text, { font, size }), limits, 'rgb');
+          assert.ok(textLineBands(image).length <= 1, `${font} ${size} px ${JSON.stringify(text)}: ${JSON.stringify(inkBands(image))}`);
+        }
+        const page = await renderPage(['Invoice number 2024-0173', 'Total due: 1234.56 EUR', 'Thank you'], { font, size, lineSpacing: 1.0 });
+        assert.equal(textLineBands(await decodeImage(page.bytes, limits, 'rgb')).length, 3, `${font} ${size} px page`);
+      }
+    }
   });
 });
