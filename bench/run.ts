@@ -12,6 +12,8 @@
  *   processes iris (c=64) and OCR (c=16) with one server process against two (PROCESSES=2)
  *   payload response bytes and throughput of a 1000-input predictMany selecting the label only
  *           against every field, and request bytes of a tensor input as JSON numbers and base64
+ *   page    whole pages (ocr-page) against a naive page reader, with a cached query alongside
+ *           (bench/page-scenario.ts)
  *
  * predictql runs with --cache-url off so every request runs the model. Results go to
  * bench/results/latest.json and latest.md. BENCH_SECONDS (default 5) per measurement,
@@ -25,10 +27,11 @@ import { startServerProcess, type ServerProcess } from './lib/processes.ts';
 import { rawLimit, type LimitResult } from './lib/raw-limit.ts';
 import { breakdownSvg, type BreakdownRow } from './lib/svg.ts';
 import { irisWorkload, ocrWorkload, type Workload } from './lib/workloads.ts';
+import { pageScenario } from './page-scenario.ts';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 const concurrencies = (process.env.BENCH_CONCURRENCY ?? '1,8,64').split(',').map(Number);
-const scenarios = new Set((process.env.BENCH_SCENARIOS ?? 'iris,ocr,mixed,policy,cache,payload,processes').split(','));
+const scenarios = new Set((process.env.BENCH_SCENARIOS ?? 'iris,ocr,mixed,policy,cache,payload,processes,page').split(','));
 /** prom-client samples the event loop every 10 ms; its p99 includes that tick. */
 const LOOP_TICK_MS = 10;
 
@@ -349,6 +352,12 @@ if (scenarios.has('processes')) {
     ...rows.map((r) => `| ${r.name} | ${r.iris.throughput.toFixed(0)}, ${r.iris.p99Ms.toFixed(1)} | ${r.ocr.throughput.toFixed(1)}, ${r.ocr.p99Ms.toFixed(0)} |`),
     '',
   );
+}
+
+if (scenarios.has('page')) {
+  const { report: lines, results: measured } = await pageScenario(seconds);
+  results.page = measured;
+  report.push(...lines);
 }
 
 console.log(`\n${report.join('\n')}`);
