@@ -206,7 +206,7 @@ export class FuzzCases {
       case 8:
         return this.predict(this.pick(['digits', 'symbols']), { image: this.image() });
       case 9:
-        return this.predict('ocr', { image: this.image() }, '... on TextRecognition { text confidence }');
+        return this.predict(this.pick(['ocr', 'ocr-page']), { image: this.image() }, '... on TextRecognition { text confidence } ... on DocumentText { text lines { text box { x y width height } } }');
       case 10:
         return this.predict('vad', { audio: this.wav() }, '... on SpeechDetection { segments { start end } }');
       case 11:
