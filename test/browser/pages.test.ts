@@ -1,6 +1,6 @@
 /**
  * The playground and the front page in a real browser (Debian's chromium): the examples run and
- * show their answers, a digit drawn on the canvas is recognised, an uploaded text line is read,
+ * show their answers, a digit drawn on the canvas is recognised, an uploaded text line and page are read,
  * and no request ever leaves 127.0.0.1. Screenshots go to test-artifacts/browser/.
  */
 import assert from 'node:assert/strict';
@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { ARTIFACTS_DIR, launchChromium } from '../helpers/browser.ts';
+import { renderPage } from '../helpers/render-page.ts';
 import { renderTextLine } from '../helpers/render.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
@@ -49,7 +50,7 @@ describe('in a browser', () => {
     await page.goto(`${origin}/graphql`);
     await page.locator('.graphiql-tab').first().waitFor();
     const titles = (await page.locator('.graphiql-tab').allInnerTexts()).map((t) => t.trim());
-    assert.deepEqual(titles, ['Iris', 'PromptInjection', 'Spam', 'Digits', 'Ocr', 'Symbols', 'Vad', 'BatchPromptInjection', 'SeveralModels', 'IrisTimings']);
+    assert.deepEqual(titles, ['Iris', 'PromptInjection', 'Spam', 'Digits', 'Ocr', 'OcrPage', 'Symbols', 'Vad', 'BatchPromptInjection', 'SeveralModels', 'IrisTimings']);
 
     const iris = await runTab(page, null);
     assert.equal(iris.data.predict.label, 'setosa');
@@ -59,6 +60,8 @@ describe('in a browser', () => {
     // The image example carries its PNG in the Variables pane.
     const digits = await runTab(page, 'Digits');
     assert.match(digits.data.predict.label, /^\d$/);
+    const ocrPage = await runTab(page, 'OcrPage');
+    assert.equal(ocrPage.data.predict.text, 'PredictQL reads pages\nline by line');
 
     const aliases = await runTab(page, 'SeveralModels');
     assert.deepEqual(Object.keys(aliases.data).sort(), ['iris', 'promptInjection', 'spam']);
@@ -82,7 +85,7 @@ describe('in a browser', () => {
   it('recognises a digit drawn on the front page, and a text line uploaded there', async () => {
     const page = await context.newPage();
     await page.goto(`${origin}/`);
-    assert.equal(await page.locator('tr[data-model]').count(), 7);
+    assert.equal(await page.locator('tr[data-model]').count(), 8);
     assert.match(await page.locator('tr[data-model="iris"]').innerText(), /CLASSIFICATION\s+\w{12} \(1\.0\.0\)\s+FEATURES\s+READY/);
 
     // Draw a 7 with the mouse: a bar across the top, then a stroke down to the left.
@@ -105,6 +108,14 @@ describe('in a browser', () => {
     await ocr.locator('input[type=file]').setInputFiles({ name: 'line.png', mimeType: 'image/png', buffer: Buffer.from(line) });
     await ocr.locator('output .label').waitFor();
     assert.equal(await ocr.locator('output .label').innerText(), '"Hello 2026"');
+
+    // A page to the page reader: its lines, one under the other, and how many were found.
+    const reader = page.locator('form[data-model="ocr-page"]');
+    const letter = await renderPage(['Dear reader,', 'this page has two lines.'], { size: 28 });
+    await reader.locator('input[type=file]').setInputFiles({ name: 'page.png', mimeType: 'image/png', buffer: Buffer.from(letter.bytes) });
+    await reader.locator('output .label').waitFor();
+    assert.equal(await reader.locator('output .label').innerText(), 'Dear reader,\nthis page has two lines.');
+    assert.match(await reader.locator('output').innerText(), /2 lines found/);
 
     // An image the model cannot read gets the server's error message, shown in the form.
     const symbols = page.locator('form[data-model="symbols"]');
