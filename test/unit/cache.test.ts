@@ -161,8 +161,9 @@ describe('stored answer check', () => {
   const classifier: ExpectedResult = { kind: 'classification', labels: 3 };
   const pageExpected: ExpectedResult = { kind: 'documentText', maxLines: 200, maxPixels: 40_000_000 };
   /** RESULTS[6] (a page of two lines) with its second line changed. */
-  const page = (second: Partial<TextLineResult> = {}): ItemResult => {
-    const { lines, ...rest } = RESULTS[6] as Extract<ItemResult, { kind: 'documentText' }>;
+  type Page = Extract<ItemResult, { kind: 'documentText' }>;
+  const page = (second: Partial<TextLineResult> = {}): Page => {
+    const { lines, ...rest } = RESULTS[6] as Page;
     return { ...rest, lines: [lines[0]!, { ...lines[1]!, ...second }] };
   };
 

@@ -92,9 +92,9 @@ describe('multi-stage manifests', () => {
     for (const [what, change, message] of cases) refuses(() => parseManifest(variant(change), WHERE), message, what);
   });
 
-  it("links the chain: the values the workers hand back, and the calls' cost per page", () => {
-    assert.deepEqual(link(OCR_PAGE), { exports: ['lines'], callCost: 200 * 25 });
-    assert.deepEqual(link(variant((m) => (m.stages[1].options.maxLines = 10))), { exports: ['lines'], callCost: 10 * 25 });
+  it("links the chain: the values the workers hand back, the calls' cost per page, the most lines an answer holds", () => {
+    assert.deepEqual(link(OCR_PAGE), { exports: ['lines'], callCost: 200 * 25, maxAnswerItems: 200 });
+    assert.deepEqual(link(variant((m) => (m.stages[1].options.maxLines = 10))), { exports: ['lines'], callCost: 10 * 25, maxAnswerItems: 10 });
   });
 
   it('refuses a chain that does not fit together, naming the stage', () => {
