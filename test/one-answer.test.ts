@@ -14,7 +14,7 @@ describe('one answer', () => {
     const dir = tempDir();
     try {
       const models = await assertOneAnswerPerModel({ CACHE_URL: `lmdb://${dir}` });
-      assert.deepEqual(models.sort(), ['digits', 'iris', 'ocr', 'prompt-injection', 'spam', 'symbols', 'vad']);
+      assert.deepEqual(models.sort(), ['digits', 'iris', 'ocr', 'ocr-page', 'prompt-injection', 'spam', 'symbols', 'vad']);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -19,6 +19,7 @@ export const EVERY_FIELD = `query ($model: String!, $input: PredictionInput!) {
     ... on TextRecognition { text confidence }
     ... on SpeechDetection { segments { start end } speechRatio durationSeconds }
     ... on TensorPrediction { outputs { name dims data dataBase64: data(encoding: BASE64_F32) } }
+    ... on DocumentText { text lines { text confidence box { x y width height } } detectedLines truncated }
   }
 }`;
 
