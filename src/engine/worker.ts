@@ -1,7 +1,8 @@
 /**
  * An inference worker thread. It keeps one ONNX Runtime session per model version (per model
- * stage of a multi-stage model) and runs batches through the model's pipeline (or its stages), so session.run, which blocks its thread for the whole
- * native call, never runs on the main thread's event loop.
+ * stage of a multi-stage model) and runs batches through the model's pipeline (or its stages),
+ * so session.run, which blocks its thread for the whole native call, never runs on the main
+ * thread's event loop.
  */
 import { performance } from 'node:perf_hooks';
 import { threadId } from 'node:worker_threads';
