@@ -140,11 +140,25 @@ export function overloaded(model: string, maxQueue: number, retryAfterSeconds: n
   return new CodedError('OVERLOADED', `model "${model}" has ${maxQueue} inputs queued, its limit; retry in ${retryAfterSeconds} s`, { retryAfterSeconds });
 }
 
-export function overloadedForDeadline(model: string, queued: number, waitMs: number, leftMs: number): CodedError {
-  const retryAfterSeconds = Math.max(1, Math.ceil(waitMs / 1000));
+/**
+ * A request whose inputs, all together, would pass the queue bound: refused whole, since half a
+ * predictMany is no answer. One larger than the bound itself is taken only while the queue is empty.
+ */
+export function overloadedForBatch(model: string, queued: number, inputs: number, maxQueue: number, retryAfterSeconds: number): CodedError {
+  const alone = inputs > maxQueue ? ` A request of more inputs than that is taken only while nothing else of the model is queued.` : '';
   return new CodedError(
     'OVERLOADED',
-    `model "${model}" has ${queued} inputs queued, about ${Math.round(waitMs)} ms of work, more than the ${Math.max(0, Math.round(leftMs))} ms left of this request's deadline; retry in ${retryAfterSeconds} s or with a longer options.deadlineMs`,
+    `model "${model}" has ${queued} inputs queued; this request's ${inputs} more would pass its limit of ${maxQueue} (MAX_QUEUE), so none was queued.${alone} Retry in ${retryAfterSeconds} s`,
+    { retryAfterSeconds },
+  );
+}
+
+export function overloadedForDeadline(model: string, queued: number, waitMs: number, leftMs: number, inputs = 1): CodedError {
+  const retryAfterSeconds = Math.max(1, Math.ceil(waitMs / 1000));
+  const own = inputs > 1 ? ` and this request's ${inputs}` : '';
+  return new CodedError(
+    'OVERLOADED',
+    `model "${model}" has ${queued} inputs queued${own}, about ${Math.round(waitMs)} ms of work, more than the ${Math.max(0, Math.round(leftMs))} ms left of this request's deadline; retry in ${retryAfterSeconds} s or with a longer options.deadlineMs`,
     { retryAfterSeconds },
   );
 }

@@ -13,14 +13,16 @@
  * - A full batch goes at once.
  *
  * The queue is bounded: past maxQueue waiting inputs, new ones are refused with OVERLOADED
- * instead of waiting without limit. An input is also refused at once when the work queued ahead
- * of it (estimated from the model's recent batches) would outlast its deadline: under overload
- * the excess gets a fast OVERLOADED instead of a slow DEADLINE_EXCEEDED, and what is accepted
- * can still finish in time. Inputs whose requests all left (deadline passed, client
- * gone) are dropped before they run.
+ * instead of waiting without limit. A request's inputs are admitted as one unit (computeMany):
+ * all of them when they fit under the bound, or when nothing is queued (so a predictMany larger
+ * than the bound runs on an idle model rather than being refused for ever), none otherwise. They
+ * are also refused at once when the work queued ahead of the request's last input (estimated
+ * from the model's recent batches) would outlast its deadline: under overload the excess gets a
+ * fast OVERLOADED instead of a slow DEADLINE_EXCEEDED, and what is accepted can still finish in
+ * time. Inputs whose requests all left (deadline passed, client gone) are dropped before they run.
  */
 import DataLoader from 'dataloader';
-import { codeOf, inferenceFailed, itemFailed, overloaded, overloadedForDeadline, workerCrashed } from '../domain/errors.ts';
+import { codeOf, inferenceFailed, itemFailed, overloaded, overloadedForBatch, overloadedForDeadline, workerCrashed } from '../domain/errors.ts';
 import type { BatchPolicy, ClassificationNeeds, Payload } from '../domain/types.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Dispatcher } from './dispatcher.ts';
@@ -90,52 +92,70 @@ export class ModelBatcher {
   }
 
   /**
-   * Milliseconds until an input queued now has its answer: the inputs ahead of it and its own
-   * batch, times the recent time per input, spread over the workers the model may use, with
-   * WAIT_HEADROOM for the variance of batch times on busy cores. 0 while nothing is queued or no
-   * batch has been measured yet.
+   * Milliseconds until the last of `inputs` new inputs queued now has its answer: the inputs
+   * ahead of it and its own batch, times the recent time per input, spread over the workers the
+   * model may use, with WAIT_HEADROOM for the variance of batch times on busy cores. 0 when they
+   * all go in the next batch with nothing queued ahead, or no batch has been measured yet.
    */
-  estimatedWaitMs(): number {
-    if (this.queuedJobs === 0 || this.recentSize === 0) return 0;
-    return (WAIT_HEADROOM * ((this.queuedJobs + this.policy.maxBatchSize) * (this.recentMs / this.recentSize))) / this.policy.maxWorkers;
+  estimatedWaitMs(inputs = 1): number {
+    if (this.recentSize === 0 || (this.queuedJobs === 0 && inputs <= this.policy.maxBatchSize)) return 0;
+    const work = this.queuedJobs + Math.max(inputs, this.policy.maxBatchSize);
+    return (WAIT_HEADROOM * work * (this.recentMs / this.recentSize)) / this.policy.maxWorkers;
+  }
+
+  /** Computes one input: computeMany of one. */
+  compute(inputKey: string, payload: Payload, needs: ClassificationNeeds, signal?: AbortSignal, deadlineAt?: number): Promise<ComputedItem> {
+    return this.computeMany([{ key: inputKey, payload }], needs, signal, deadlineAt)[0]!;
   }
 
   /**
-   * Computes one input, or joins the computation of the same input already pending. Throws
-   * OVERLOADED at once when the queue is full, or when the work queued ahead would take longer
-   * than is left until `deadlineAt` (a performance.now() time).
+   * Computes the inputs of one request, each joining the computation of the same input already
+   * pending. Admits them as a unit: throws OVERLOADED at once, with nothing queued, when they
+   * would pass the queue bound (unless nothing is queued), or when the work queued ahead of the
+   * last of them would take longer than is left until `deadlineAt` (a performance.now() time).
    */
-  compute(inputKey: string, payload: Payload, needs: ClassificationNeeds, signal?: AbortSignal, deadlineAt?: number): Promise<ComputedItem> {
+  computeMany(inputs: ReadonlyArray<{ key: string; payload: Payload }>, needs: ClassificationNeeds, signal?: AbortSignal, deadlineAt?: number): Array<Promise<ComputedItem>> {
     // A label-only job cannot serve a request that needs the probabilities: keep them apart.
-    const key = `${inputKey}|${needs}`;
-    let job = this.pending.get(key);
-    if (!job) {
-      if (this.queuedJobs >= this.policy.maxQueue) {
-        this.metrics.rejected.inc({ model: this.modelName, reason: 'OVERLOADED' });
-        throw overloaded(this.modelName, this.policy.maxQueue, 1);
-      }
-      if (deadlineAt !== undefined) {
-        const waitMs = this.estimatedWaitMs();
-        const leftMs = deadlineAt - performance.now();
-        if (waitMs > leftMs) {
-          this.metrics.rejected.inc({ model: this.modelName, reason: 'DEADLINE_UNREACHABLE' });
-          throw overloadedForDeadline(this.modelName, this.queuedJobs, waitMs, leftMs);
-        }
-      }
-      job = new Job(key, payload, needs);
-      this.pending.set(key, job);
-      this.queuedJobs++;
-      void this.loader.load(job);
-      // Join before the batch can be submitted: a full batch runs synchronously from here, and
-      // a job nobody has joined counts as abandoned.
-      const joined = job.join(signal);
-      this.metrics.queueDepth.set({ model: this.modelName }, this.queuedJobs);
-      // load() has opened a batch if none was open, so `current` holds this job.
-      const batch = this.current!;
-      if (++batch.size >= this.policy.maxBatchSize) this.submit(batch);
-      return joined;
+    const keys = inputs.map((input) => `${input.key}|${needs}`);
+    const fresh = inputs.length === 1 ? (this.pending.has(keys[0]!) ? 0 : 1) : new Set(keys.filter((key) => !this.pending.has(key))).size;
+    if (fresh > 0) this.admit(fresh, deadlineAt);
+    return inputs.map((input, i) => this.enqueue(keys[i]!, input.payload, needs, signal));
+  }
+
+  /** Throws OVERLOADED when `fresh` new inputs may not be queued now; see the header. */
+  private admit(fresh: number, deadlineAt: number | undefined): void {
+    const { maxQueue } = this.policy;
+    if (this.queuedJobs > 0 && this.queuedJobs + fresh > maxQueue) {
+      this.metrics.rejected.inc({ model: this.modelName, reason: 'OVERLOADED' }, fresh);
+      // One input over a full queue keeps the short message clients and dashboards know.
+      throw fresh === 1 ? overloaded(this.modelName, maxQueue, 1) : overloadedForBatch(this.modelName, this.queuedJobs, fresh, maxQueue, 1);
     }
-    return job.join(signal);
+    if (deadlineAt !== undefined) {
+      const waitMs = this.estimatedWaitMs(fresh);
+      const leftMs = deadlineAt - performance.now();
+      if (waitMs > leftMs) {
+        this.metrics.rejected.inc({ model: this.modelName, reason: 'DEADLINE_UNREACHABLE' }, fresh);
+        throw overloadedForDeadline(this.modelName, this.queuedJobs, waitMs, leftMs, fresh);
+      }
+    }
+  }
+
+  /** Queues one admitted input (or joins its pending job). */
+  private enqueue(key: string, payload: Payload, needs: ClassificationNeeds, signal: AbortSignal | undefined): Promise<ComputedItem> {
+    let job = this.pending.get(key);
+    if (job) return job.join(signal);
+    job = new Job(key, payload, needs);
+    this.pending.set(key, job);
+    this.queuedJobs++;
+    void this.loader.load(job);
+    // Join before the batch can be submitted: a full batch runs synchronously from here, and
+    // a job nobody has joined counts as abandoned.
+    const joined = job.join(signal);
+    this.metrics.queueDepth.set({ model: this.modelName }, this.queuedJobs);
+    // load() has opened a batch if none was open, so `current` holds this job.
+    const batch = this.current!;
+    if (++batch.size >= this.policy.maxBatchSize) this.submit(batch);
+    return joined;
   }
 
   /** Keeps the last RECENT_BATCHES batches, with running sums: the estimate runs for every input. */

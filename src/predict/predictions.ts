@@ -100,17 +100,15 @@ export class Predictions {
         return inputs.map((_, i) => (hits[i] ? this.count(model, { item: hits[i]!.result, source: hits[i]!.source }) : (error as Error)));
       }
     }
-    const batcher = this.batcher(model);
     const entryPolicy = model.settings.cache;
+    // The misses of a single model go to its batcher together, admitted (or refused) as one unit.
+    const queued = model.stages ? undefined : this.enqueueMisses(model, inputs, hits, needs, signal, deadlineAt);
     return Promise.all(
       inputs.map(async (input, i): Promise<Outcome | Error> => {
         const hit = hits[i];
         if (hit) return this.count(model, { item: hit.result, source: hit.source });
         try {
-          const computed = model.stages
-            ? await this.chains.compute({ model, input, signal, policy, deadlineAt, timings })
-            : // The in-flight key is the full digest: a short-key collision must not merge two inputs.
-              answerOf(await batcher.compute(`${model.id}:${input.digest}`, input.payload, needs, signal, deadlineAt));
+          const computed = model.stages ? await this.chains.compute({ model, input, signal, policy, deadlineAt, timings }) : answerOf(await queued!.get(i)!);
           timings.batch(computed.queueMs, computed.timings);
           if (cacheable) {
             const started = performance.now();
@@ -124,6 +122,39 @@ export class Predictions {
         }
       }),
     );
+  }
+
+  /**
+   * Hands the inputs without a hit to the model's batcher in one call, by their index. A refusal
+   * (OVERLOADED) is every miss's answer: none of them was queued.
+   */
+  private enqueueMisses(
+    model: ServedModel,
+    inputs: readonly EncodedInput[],
+    hits: ReadonlyArray<unknown>,
+    needs: ClassificationNeeds,
+    signal: AbortSignal,
+    deadlineAt: number | undefined,
+  ): Map<number, Promise<ComputedItem>> {
+    const misses: number[] = [];
+    for (let i = 0; i < inputs.length; i++) if (!hits[i]) misses.push(i);
+    const queued = new Map<number, Promise<ComputedItem>>();
+    if (misses.length === 0) return queued;
+    let promises: Array<Promise<ComputedItem>>;
+    try {
+      // The in-flight key is the full digest: a short-key collision must not merge two inputs.
+      promises = this.batcher(model).computeMany(
+        misses.map((i) => ({ key: `${model.id}:${inputs[i]!.digest}`, payload: inputs[i]!.payload })),
+        needs,
+        signal,
+        deadlineAt,
+      );
+    } catch (error) {
+      promises = misses.map(() => Promise.reject(error));
+      for (const promise of promises) promise.catch(() => undefined);
+    }
+    misses.forEach((i, j) => queued.set(i, promises[j]!));
+    return queued;
   }
 
   /** The version's batcher; created once the version is loaded, when its batch limit is known. */
