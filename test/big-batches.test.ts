@@ -71,7 +71,7 @@ describe('big batches', () => {
     const error = refused[0]!.errors![0]!;
     assert.equal(error.extensions?.code, 'OVERLOADED');
     assert.equal(refused[0]!.status, 503);
-    assert.match(error.message, /^model "iris" has \d+ inputs queued; this request's \d+ more would pass its limit of 1024 \(MAX_QUEUE\), so none was queued\. A request of more inputs than that is taken only while nothing else of the model is queued\. Retry in 1 s$/);
+    assert.match(error.message, /^model "iris" has \d+ inputs queued and \d+ running; this request's \d+ more would pass its limit of 1024 \(MAX_QUEUE\), so none was queued\. A request of more inputs than that is taken only while the model is idle \(nothing queued or running\)\. Retry in 1 s$/);
     assert.equal(refused[0]!.data?.predictMany ?? null, null, 'no partial answer');
     // Nothing of the refused request was queued: the server is idle again once the first is done.
     const after = await server.graphql(MANY_QUERY, { inputs: distinctRows(1500, 300).map((features) => ({ features })), cache: 'BYPASS' });

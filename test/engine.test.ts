@@ -77,7 +77,8 @@ describe('engine', () => {
     assert.equal(res.headers.get('retry-after'), '1');
     const body = (await res.json()) as { errors: Array<{ message: string; extensions: { code: string } }> };
     assert.equal(body.errors[0]!.extensions.code, 'OVERLOADED');
-    assert.match(body.errors[0]!.message, /model "slow" has 100 inputs queued, its limit; retry in 1 s/);
+    // Refused whole (nothing of it queued): more inputs than MAX_QUEUE while the model is busy.
+    assert.match(body.errors[0]!.message, /model "slow" has \d+ inputs queued and \d+ running; this request's 150 more would pass its limit of 100 \(MAX_QUEUE\), so none was queued\. A request of more inputs than that is taken only while the model is idle/);
     assert.ok((await server.metric('predictql_rejected_total', { model: 'slow', reason: 'OVERLOADED' })) >= 1);
     assert.equal((await busy).errors, undefined);
     // Once the queue has drained, the same request is accepted.

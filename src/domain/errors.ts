@@ -142,13 +142,13 @@ export function overloaded(model: string, maxQueue: number, retryAfterSeconds: n
 
 /**
  * A request whose inputs, all together, would pass the queue bound: refused whole, since half a
- * predictMany is no answer. One larger than the bound itself is taken only while the queue is empty.
+ * predictMany is no answer. One larger than the bound itself is taken only while the model is idle.
  */
-export function overloadedForBatch(model: string, queued: number, inputs: number, maxQueue: number, retryAfterSeconds: number): CodedError {
-  const alone = inputs > maxQueue ? ` A request of more inputs than that is taken only while nothing else of the model is queued.` : '';
+export function overloadedForBatch(model: string, queued: number, running: number, inputs: number, maxQueue: number, retryAfterSeconds: number): CodedError {
+  const alone = inputs > maxQueue ? ' A request of more inputs than that is taken only while the model is idle (nothing queued or running).' : '';
   return new CodedError(
     'OVERLOADED',
-    `model "${model}" has ${queued} inputs queued; this request's ${inputs} more would pass its limit of ${maxQueue} (MAX_QUEUE), so none was queued.${alone} Retry in ${retryAfterSeconds} s`,
+    `model "${model}" has ${queued} inputs queued and ${running} running; this request's ${inputs} more would pass its limit of ${maxQueue} (MAX_QUEUE), so none was queued.${alone} Retry in ${retryAfterSeconds} s`,
     { retryAfterSeconds },
   );
 }

@@ -14,8 +14,9 @@
  *
  * The queue is bounded: past maxQueue waiting inputs, new ones are refused with OVERLOADED
  * instead of waiting without limit. A request's inputs are admitted as one unit (computeMany):
- * all of them when they fit under the bound, or when nothing is queued (so a predictMany larger
- * than the bound runs on an idle model rather than being refused for ever), none otherwise. They
+ * all of them when they fit under the bound, or, for a request larger than the bound, when
+ * nothing of the model is queued or running (so such a predictMany runs on an idle model rather
+ * than being refused for ever); none otherwise. They
  * are also refused at once when the work queued ahead of the request's last input (estimated
  * from the model's recent batches) would outlast its deadline: under overload the excess gets a
  * fast OVERLOADED instead of a slow DEADLINE_EXCEEDED, and what is accepted can still finish in
@@ -111,7 +112,7 @@ export class ModelBatcher {
   /**
    * Computes the inputs of one request, each joining the computation of the same input already
    * pending. Admits them as a unit: throws OVERLOADED at once, with nothing queued, when they
-   * would pass the queue bound (unless nothing is queued), or when the work queued ahead of the
+   * would pass the queue bound (a request larger than the bound: unless the model is idle), or when the work queued ahead of the
    * last of them would take longer than is left until `deadlineAt` (a performance.now() time).
    */
   computeMany(inputs: ReadonlyArray<{ key: string; payload: Payload }>, needs: ClassificationNeeds, signal?: AbortSignal, deadlineAt?: number): Array<Promise<ComputedItem>> {
@@ -125,10 +126,12 @@ export class ModelBatcher {
   /** Throws OVERLOADED when `fresh` new inputs may not be queued now; see the header. */
   private admit(fresh: number, deadlineAt: number | undefined): void {
     const { maxQueue } = this.policy;
-    if (this.queuedJobs > 0 && this.queuedJobs + fresh > maxQueue) {
+    // Larger than the bound: only on an idle model (nothing queued or running), so one batch job
+    // at a time holds the queue past its bound, and only while nobody else is waiting.
+    if (fresh > maxQueue ? this.pending.size > 0 : this.queuedJobs + fresh > maxQueue) {
       this.metrics.rejected.inc({ model: this.modelName, reason: 'OVERLOADED' }, fresh);
       // One input over a full queue keeps the short message clients and dashboards know.
-      throw fresh === 1 ? overloaded(this.modelName, maxQueue, 1) : overloadedForBatch(this.modelName, this.queuedJobs, fresh, maxQueue, 1);
+      throw fresh === 1 ? overloaded(this.modelName, maxQueue, 1) : overloadedForBatch(this.modelName, this.queuedJobs, this.pending.size - this.queuedJobs, fresh, maxQueue, 1);
     }
     if (deadlineAt !== undefined) {
       const waitMs = this.estimatedWaitMs(fresh);

@@ -140,14 +140,14 @@ describe('ModelBatcher', () => {
     assert.equal(await counter(metrics.rejected, { model: 'm', reason: 'OVERLOADED' }), 1);
   });
 
-  it("admits a request's inputs as a unit: all of them on an empty queue, none past the bound", async () => {
+  it("admits a request's inputs as a unit: all of them on an idle model, none past the bound", async () => {
     const { pool, batcher, metrics, counter } = setup({ maxQueue: 4, maxBatchSize: 2 });
     const many = (from: number, count: number) => Array.from({ length: count }, (_, i) => ({ key: `k${from + i}`, payload: row(from + i) }));
     const big = batcher.computeMany(many(0, 6), 'label');
     assert.equal(big.length, 6, 'six inputs over a bound of four, taken since nothing was queued');
     assert.throws(
       () => batcher.computeMany(many(10, 2), 'label'),
-      (error: unknown) => error instanceof CodedError && error.code === 'OVERLOADED' && /has \d+ inputs queued; this request's 2 more would pass its limit of 4 \(MAX_QUEUE\), so none was queued/.test(error.message),
+      (error: unknown) => error instanceof CodedError && error.code === 'OVERLOADED' && /has \d+ inputs queued and \d+ running; this request's 2 more would pass its limit of 4 \(MAX_QUEUE\), so none was queued/.test(error.message),
     );
     assert.equal(await counter(metrics.rejected, { model: 'm', reason: 'OVERLOADED' }), 2, 'both refused inputs counted');
     assert.equal(batcher.computeMany(many(0, 3), 'label').length, 3, 'inputs already pending are joined, not counted against the bound');
@@ -161,7 +161,8 @@ describe('ModelBatcher', () => {
       [0, 1, 2, 3, 4, 5],
     );
     assert.equal(batcher.queueDepth, 0);
-    assert.equal(batcher.computeMany(many(20, 2), 'label').length, 2, 'taken again once the queue is empty');
+    assert.equal(batcher.computeMany(many(20, 6), 'label').length, 6, 'a request over the bound is taken again once the model is idle');
+    assert.throws(() => batcher.computeMany(many(30, 5), 'label'), /taken only while the model is idle/, 'but not while another runs');
   });
 
   it('refuses at once an input whose deadline the queued work would outlast, once batch times are known', async () => {
