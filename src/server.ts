@@ -10,7 +10,7 @@ import { performance } from 'node:perf_hooks';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
 import type { Logger } from 'pino';
@@ -115,6 +115,10 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
       ApolloServerPluginLandingPageDisabled(),
+      // Unused here (no @cacheControl hints, not a federated subgraph), and the cache-control
+      // plugin's willResolveField hook wraps every field of every request (bench/profile.ts).
+      ApolloServerPluginCacheControlDisabled(),
+      ApolloServerPluginInlineTraceDisabled(),
       // (graphql-armor's types come from Apollo's CommonJS declarations, ours from its ESM ones.)
       ...(armor.plugins as unknown as ApolloServerPlugin<RequestContext>[]),
       costLimitPlugin(registry, config.maxRequestCost, metrics),
