@@ -4,17 +4,25 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { PhaseTimings } from './domain/types.ts';
+import { Children, DeferredObservations, type Incrementer, type Observer } from './observability/deferred.ts';
 
 const SECONDS_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
 export class Metrics {
   readonly registry = new Registry();
+  /**
+   * What every request records (its phases, its cache lookups, its predictions), buffered as
+   * numbers and handed to prom-client when the metrics are read: see src/observability/deferred.ts.
+   */
+  private readonly deferred = new DeferredObservations();
+  private readonly flushDeferred = () => this.deferred.flush();
 
   readonly predictions = new Counter({
     name: 'predictql_predictions_total',
     help: 'Predictions answered, by model, outcome (ok or the error code) and whether they came from the cache',
     labelNames: ['model', 'outcome', 'cached'] as const,
     registers: [this.registry],
+    collect: this.flushDeferred,
   });
 
   readonly batchSize = new Histogram({
@@ -31,6 +39,7 @@ export class Metrics {
     labelNames: ['phase'] as const,
     buckets: SECONDS_BUCKETS,
     registers: [this.registry],
+    collect: this.flushDeferred,
   });
 
   readonly outputsFetched = new Counter({
@@ -110,6 +119,7 @@ export class Metrics {
     help: 'Result cache lookups by model and result (hit_l1, hit_store, miss, collision: the entry belongs to another input, invalid: the entry is not an answer this model could give)',
     labelNames: ['model', 'result'] as const,
     registers: [this.registry],
+    collect: this.flushDeferred,
   });
 
   readonly cacheErrors = new Counter({
@@ -158,6 +168,25 @@ export class Metrics {
     new Gauge({ name: 'predictql_pool_workers', help: 'Inference worker threads', registers: [this.registry], collect() { this.set(size); } });
     new Gauge({ name: 'predictql_pool_busy_workers', help: 'Inference workers running a batch now', registers: [this.registry], collect() { this.set(busy()); } });
     new Gauge({ name: 'predictql_pool_waiting_batches', help: 'Batches waiting for a free worker', registers: [this.registry], collect() { this.set(waiting()); } });
+  }
+
+  private readonly phaseChildren = new Children<Observer>(([phase]) => this.requestPhaseSeconds.labels({ phase: phase! }));
+  private readonly predictionChildren = new Children<Incrementer>(([model, outcome, cached]) => this.predictions.labels({ model: model!, outcome: outcome!, cached: cached! }));
+  private readonly lookupChildren = new Children<Incrementer>(([model, result]) => this.cacheLookups.labels({ model: model!, result: result! }));
+
+  /** One phase of a request, into predictql_request_phase_seconds (deferred). */
+  observePhase(phase: string, seconds: number): void {
+    this.deferred.observe(this.phaseChildren.get(phase), seconds);
+  }
+
+  /** One prediction answered, into predictql_predictions_total (deferred). */
+  countPrediction(model: string, outcome: string, cached: boolean): void {
+    this.deferred.inc(this.predictionChildren.get(model, outcome, cached ? 'true' : 'false'));
+  }
+
+  /** One cache lookup, into predictql_cache_lookups_total (deferred). */
+  countCacheLookup(model: string, result: 'hit_l1' | 'hit_store' | 'miss' | 'collision' | 'invalid'): void {
+    this.deferred.inc(this.lookupChildren.get(model, result));
   }
 
   observeBatch(model: string, timings: PhaseTimings): void {

@@ -94,6 +94,17 @@ export class PredictionCache {
     return this.store.description;
   }
 
+  /**
+   * The answer the in-memory level holds for `key`, found synchronously; undefined when it is
+   * not there (the store may still have it: getMany looks). Counts nothing: the caller counts
+   * the hit it uses, and a miss here is looked up again, and counted, by getMany.
+   */
+  getFromMemory(model: ServedModel, key: CacheKey): ItemResult | undefined {
+    if (!this.store.predictions) return undefined;
+    const bytes = this.l1.get(key.key);
+    return bytes && this.accept(model.name, expectedResultOf(model), key, bytes);
+  }
+
   /** The cached answer of each key, or undefined (a miss, a collision, an invalid entry, or a failing store). */
   async getMany(model: ServedModel, keys: readonly CacheKey[]): Promise<Array<CacheHit | undefined>> {
     const keyv = this.store.predictions;
@@ -121,7 +132,7 @@ export class PredictionCache {
         this.failed('read', error);
       }
     }
-    for (const hit of hits) this.metrics.cacheLookups.inc({ model: model.name, result: hit ? (hit.source === 'L1' ? 'hit_l1' : 'hit_store') : 'miss' });
+    for (const hit of hits) this.metrics.countCacheLookup(model.name, hit ? (hit.source === 'L1' ? 'hit_l1' : 'hit_store') : 'miss');
     return hits;
   }
 
@@ -138,7 +149,7 @@ export class PredictionCache {
       return this.rejected(model, key, problem);
     }
     if (decoded.problem === 'collision') {
-      this.metrics.cacheLookups.inc({ model, result: 'collision' });
+      this.metrics.countCacheLookup(model, 'collision');
       this.logger.warn({ model, key: key.key }, 'cache key collision: the stored answer belongs to another input; recomputing');
       return undefined;
     }
@@ -146,7 +157,7 @@ export class PredictionCache {
   }
 
   private rejected(model: string, key: CacheKey, reason: string): undefined {
-    this.metrics.cacheLookups.inc({ model, result: 'invalid' });
+    this.metrics.countCacheLookup(model, 'invalid');
     this.l1.delete(key.key);
     if (!this.invalidLogged.has(model)) {
       this.invalidLogged.add(model);

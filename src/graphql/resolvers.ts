@@ -13,14 +13,27 @@ import { probabilitiesOf, rankClasses, TYPE_OF_KIND } from '../predict/predictio
 import { encodeFloats, FloatData } from './float-data.ts';
 import { classificationNeeds } from './selection.ts';
 
+/** Runs a resolver's work, turning a domain error (thrown, or its promise's rejection) into a GraphQL error. */
+function answer<T>(work: () => T | Promise<T>): T | Promise<T> {
+  let value: T | Promise<T>;
+  try {
+    value = work();
+  } catch (error) {
+    rethrowForGraphQL(error);
+  }
+  return value instanceof Promise ? value.catch(rethrowForGraphQL) : value;
+}
+
 export const resolvers: Resolvers = {
   Query: {
     models: (_parent, _args, { registry }) => registry.list(),
     model: (_parent, { name, version }, { registry }) => registry.find(name, version) ?? null,
+    // A prediction the in-memory cache holds comes back as a value, not a promise: graphql-js
+    // then completes the field in the same tick.
     predict: (_parent, { model, version, input, options }, { predictions }, info) =>
-      predictions.predict(model, version, input, options, classificationNeeds(info)).catch(rethrowForGraphQL),
+      answer(() => predictions.predict(model, version, input, options, classificationNeeds(info))),
     predictMany: (_parent, { model, version, inputs, options }, { predictions }, info) =>
-      predictions.predictMany(model, version, inputs, options, classificationNeeds(info)).catch(rethrowForGraphQL),
+      answer(() => predictions.predictMany(model, version, inputs, options, classificationNeeds(info))),
   },
   Mutation: {
     reloadModels: async (_parent, _args, { isAdmin, lifecycle, registry }) => {

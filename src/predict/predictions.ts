@@ -81,7 +81,8 @@ export class Predictions {
   async resolve(
     model: ServedModel,
     inputs: readonly EncodedInput[],
-    signal: AbortSignal,
+    /** Aborts the computed inputs; a function when the request makes it only if something is computed (cache hits need none). */
+    requestSignal: AbortSignal | (() => AbortSignal),
     policy: CachePolicy,
     needs: ClassificationNeeds,
     timings: RequestTimings,
@@ -101,14 +102,15 @@ export class Predictions {
       }
     }
     const entryPolicy = model.settings.cache;
+    const signal = hits.every((hit) => hit !== undefined) ? undefined : typeof requestSignal === 'function' ? requestSignal() : requestSignal;
     // The misses of a single model go to its batcher together, admitted (or refused) as one unit.
-    const queued = model.stages ? undefined : this.enqueueMisses(model, inputs, hits, needs, signal, deadlineAt);
+    const queued = model.stages || !signal ? undefined : this.enqueueMisses(model, inputs, hits, needs, signal, deadlineAt);
     return Promise.all(
       inputs.map(async (input, i): Promise<Outcome | Error> => {
         const hit = hits[i];
         if (hit) return this.count(model, { item: hit.result, source: hit.source });
         try {
-          const computed = model.stages ? await this.chains.compute({ model, input, signal, policy, deadlineAt, timings }) : answerOf(await queued!.get(i)!);
+          const computed = model.stages ? await this.chains.compute({ model, input, signal: signal!, policy, deadlineAt, timings }) : answerOf(await queued!.get(i)!);
           timings.batch(computed.queueMs, computed.timings);
           if (cacheable) {
             const started = performance.now();
@@ -117,7 +119,7 @@ export class Predictions {
           }
           return this.count(model, { item: computed.result, source: 'NONE' });
         } catch (error) {
-          this.metrics.predictions.inc({ model: model.name, outcome: codeOf(error), cached: 'false' });
+          this.metrics.countPrediction(model.name, codeOf(error), false);
           return error as Error;
         }
       }),
@@ -157,6 +159,28 @@ export class Predictions {
     return queued;
   }
 
+  /**
+   * The answer of `input` if the in-memory cache level holds one that serves `needs`: found in
+   * the same turn of the event loop, with no batch window, promise or store read. Undefined
+   * otherwise, and resolve() takes over. Not counted in the metrics until answeredFromMemory.
+   */
+  fromMemory(model: ServedModel, input: EncodedInput, policy: CachePolicy, needs: ClassificationNeeds, timings: RequestTimings): Outcome | undefined {
+    if (policy !== 'USE' || !model.settings.cache.enabled) return undefined;
+    const started = performance.now();
+    const key = cacheKey(model.id, model.stages ? this.chains.cacheDigest(model, input.digest) : input.digest);
+    const hit = this.cache.getFromMemory(model, key);
+    timings.add('cacheLookup', performance.now() - started);
+    return hit && satisfies(hit, needs) ? { item: hit, source: 'L1' } : undefined;
+  }
+
+  /** Counts `answers` answered by fromMemory (only once they are used: a request whose other inputs missed goes through resolve()). */
+  answeredFromMemory(model: ServedModel, answers: number): void {
+    for (let i = 0; i < answers; i++) {
+      this.metrics.countCacheLookup(model.name, 'hit_l1');
+      this.metrics.countPrediction(model.name, 'ok', true);
+    }
+  }
+
   /** The version's batcher; created once the version is loaded, when its batch limit is known. */
   private batcher(model: ServedModel): ModelBatcher {
     let batcher = this.batchers.get(model.id);
@@ -177,16 +201,15 @@ export class Predictions {
   }
 
   private count(model: ServedModel, outcome: Outcome): Outcome {
-    this.metrics.predictions.inc({ model: model.name, outcome: 'ok', cached: String(outcome.source !== 'NONE') });
+    this.metrics.countPrediction(model.name, 'ok', outcome.source !== 'NONE');
     return outcome;
   }
 }
 
 export class RequestPredictions {
   private readonly loaders = new Map<string, DataLoader<EncodedInput, Outcome, string>>();
-  private readonly signals = new Map<number, AbortSignal>();
-  /** When each deadline of the request passes, as a performance.now() time. */
-  private readonly deadlineAt = new Map<number, number>();
+  /** Each deadline of the request: when it passes (performance.now() time), and its signal once an input is queued. */
+  private readonly deadlines = new Map<number, { at: number; signal?: AbortSignal }>();
   private readonly timers: NodeJS.Timeout[] = [];
 
   constructor(
@@ -195,31 +218,58 @@ export class RequestPredictions {
     private readonly requestSignal?: AbortSignal,
   ) {}
 
-  async predict(modelName: string, version: string | null | undefined, input: ClientInput, options: PredictionOptions | null | undefined, needs: ClassificationNeeds): Promise<PredictionResult> {
+  /**
+   * The prediction of one input: at once when the in-memory cache has it, else through the
+   * request's loader (cache store, then the model's batches).
+   */
+  predict(modelName: string, version: string | null | undefined, input: ClientInput, options: PredictionOptions | null | undefined, needs: ClassificationNeeds): PredictionResult | Promise<PredictionResult> {
     const model = this.predictions.registry.get(modelName, version);
     const deadlineMs = this.deadline(options);
     const encoded = encodeInput(model, input);
-    return this.result(model, await this.loader(model, deadlineMs, options?.cache ?? 'USE', needs).load(encoded));
+    const policy = options?.cache ?? 'USE';
+    const hit = this.predictions.fromMemory(model, encoded, policy, needs, this.timings);
+    if (hit) {
+      this.predictions.answeredFromMemory(model, 1);
+      return this.result(model, hit);
+    }
+    return this.loader(model, deadlineMs, policy, needs)
+      .load(encoded)
+      .then((outcome) => this.result(model, outcome));
   }
 
-  async predictMany(
+  /** The predictions of several inputs: at once when the in-memory cache has every one. */
+  predictMany(
     modelName: string,
     version: string | null | undefined,
     inputs: readonly ClientInput[],
     options: PredictionOptions | null | undefined,
     needs: ClassificationNeeds,
-  ): Promise<PredictionResult[]> {
+  ): PredictionResult[] | Promise<PredictionResult[]> {
     const model = this.predictions.registry.get(modelName, version);
     const deadlineMs = this.deadline(options);
     const limit = model.settings.limits.maxInputsPerRequest;
     if (inputs.length > limit) throw badUserInput(`predictMany got ${inputs.length} inputs; model "${model.name}" takes at most ${limit} per request`);
     // Check every input before any work is queued: a bad one fails the request up front.
     const encoded = inputs.map((input, i) => encodeInput(model, input, `inputs[${i}]`));
-    const outcomes = await this.loader(model, deadlineMs, options?.cache ?? 'USE', needs).loadMany(encoded);
-    return outcomes.map((outcome) => {
-      if (outcome instanceof Error) throw outcome;
-      return this.result(model, outcome);
-    });
+    const policy = options?.cache ?? 'USE';
+    const hits: PredictionResult[] = [];
+    for (const input of encoded) {
+      const hit = this.predictions.fromMemory(model, input, policy, needs, this.timings);
+      if (!hit) break;
+      hits.push(this.result(model, hit));
+    }
+    if (hits.length === encoded.length) {
+      this.predictions.answeredFromMemory(model, hits.length);
+      return hits;
+    }
+    return this.loader(model, deadlineMs, policy, needs)
+      .loadMany(encoded)
+      .then((outcomes) =>
+        outcomes.map((outcome) => {
+          if (outcome instanceof Error) throw outcome;
+          return this.result(model, outcome);
+        }),
+      );
   }
 
   /** Stops the request's deadline timers; called when the response is sent. */
@@ -235,19 +285,32 @@ export class RequestPredictions {
     return deadlineMs;
   }
 
-  /** Aborts when the client leaves or `deadlineMs` passes, counted from the first use. */
+  /**
+   * When `deadlineMs` passes, counted from the first use: a number, so a request answered from
+   * the cache makes no timer and no signal.
+   */
+  private deadlineAt(deadlineMs: number): number {
+    let deadline = this.deadlines.get(deadlineMs);
+    if (!deadline) {
+      deadline = { at: performance.now() + deadlineMs };
+      this.deadlines.set(deadlineMs, deadline);
+    }
+    return deadline.at;
+  }
+
+  /** Aborts when the client leaves or the deadline passes; made when the first input is queued. */
   private signal(deadlineMs: number): AbortSignal {
-    let signal = this.signals.get(deadlineMs);
-    if (!signal) {
-      const deadline = new AbortController();
-      this.deadlineAt.set(deadlineMs, performance.now() + deadlineMs);
-      this.timers.push(setTimeout(() => deadline.abort(deadlineExceeded(deadlineMs)), deadlineMs));
-      signal = this.requestSignal ? AbortSignal.any([this.requestSignal, deadline.signal]) : deadline.signal;
+    const deadline = this.deadlines.get(deadlineMs)!;
+    if (!deadline.signal) {
+      const controller = new AbortController();
+      const leftMs = Math.max(0, deadline.at - performance.now());
+      this.timers.push(setTimeout(() => controller.abort(deadlineExceeded(deadlineMs)), leftMs));
+      const signal = this.requestSignal ? AbortSignal.any([this.requestSignal, controller.signal]) : controller.signal;
       // One listener per queued input of the request; a big predictMany is not a leak.
       setMaxListeners(0, signal);
-      this.signals.set(deadlineMs, signal);
+      deadline.signal = signal;
     }
-    return signal;
+    return deadline.signal;
   }
 
   private result(model: ServedModel, outcome: Outcome): PredictionResult {
@@ -258,9 +321,8 @@ export class RequestPredictions {
     const id = `${model.id}:${deadlineMs}:${policy}:${needs}`;
     let loader = this.loaders.get(id);
     if (!loader) {
-      const signal = this.signal(deadlineMs);
-      const deadlineAt = this.deadlineAt.get(deadlineMs)!;
-      loader = new DataLoader((inputs) => this.predictions.resolve(model, inputs, signal, policy, needs, this.timings, deadlineAt), {
+      const deadlineAt = this.deadlineAt(deadlineMs);
+      loader = new DataLoader((inputs) => this.predictions.resolve(model, inputs, () => this.signal(deadlineMs), policy, needs, this.timings, deadlineAt), {
         cacheKeyFn: (input) => input.digest,
         // No size limit here: this only groups cache lookups; the model batcher splits batches.
         maxBatchSize: Number.POSITIVE_INFINITY,

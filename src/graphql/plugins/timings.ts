@@ -15,11 +15,6 @@ import type { RequestContext } from '../context.ts';
 export const TIMINGS_HEADER = 'x-predictql-timings';
 
 export function timingsPlugin(metrics: Metrics, logger: Logger): ApolloServerPlugin<RequestContext> {
-  // One labelled child per phase, resolved once instead of a label lookup per observation.
-  const phaseHistograms = Object.fromEntries(PHASES.map((phase) => [phase, metrics.requestPhaseSeconds.labels({ phase })])) as unknown as Record<
-    (typeof PHASES)[number],
-    { observe(value: number): void }
-  >;
   const span = (timings: RequestContext['timings'], phase: 'graphqlParse' | 'graphqlValidate' | 'execution') => {
     const started = performance.now();
     return async () => timings.add(phase, performance.now() - started);
@@ -49,7 +44,8 @@ export function timingsPlugin(metrics: Metrics, logger: Logger): ApolloServerPlu
           }
           for (const phase of PHASES) {
             const ms = timings.ms[phase];
-            if (ms !== undefined) phaseHistograms[phase].observe(ms / 1000);
+            // Buffered, handed to prom-client when /metrics is read.
+            if (ms !== undefined) metrics.observePhase(phase, ms / 1000);
           }
           // Built only when someone reads it: this runs for every request.
           if (logger.isLevelEnabled('debug')) {
