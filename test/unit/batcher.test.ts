@@ -183,6 +183,25 @@ describe('ModelBatcher', () => {
     assert.doesNotThrow(() => batcher.compute('e', row(5), 'label', undefined, performance.now() + 600_000), 'a deadline far enough is accepted');
   });
 
+  it("counts a request's own inputs in the deadline estimate, even on an idle model", async () => {
+    const { pool, batcher } = setup({ maxBatchSize: 4 }, 1);
+    const first = batcher.compute('a', row(1), 'label');
+    await nextTurn();
+    await new Promise((resolve) => setTimeout(resolve, 30)); // one input took 30 ms or more
+    pool.batches[0]!.finish();
+    await first;
+    await batcher.idle();
+    const many = (count: number) => Array.from({ length: count }, (_, i) => ({ key: `r${count}-${i}`, payload: row(i) }));
+    assert.equal(batcher.estimatedWaitMs(4), 0, 'one batch on an idle model waits for nothing ahead');
+    assert.ok(batcher.estimatedWaitMs(40) > 1000, `forty inputs of about 30 ms, spread over one worker: ${batcher.estimatedWaitMs(40)} ms`);
+    assert.throws(
+      () => batcher.computeMany(many(40), 'label', undefined, performance.now() + 1000),
+      (error: unknown) => error instanceof CodedError && error.code === 'OVERLOADED' && /and this request's 40, about \d+ ms of work, more than the \d+ ms left/.test(error.message),
+    );
+    assert.equal(batcher.queueDepth, 0, 'nothing of the refused request was queued');
+    assert.equal(batcher.computeMany(many(4), 'label', undefined, performance.now() + 1000).length, 4, 'a request that fits in one batch is taken');
+  });
+
   it('drops the inputs whose requests all left before their batch runs', async () => {
     const { pool, batcher, metrics, counter } = setup({}, 1);
     const busy = batcher.compute('a', row(1), 'label');
