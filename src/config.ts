@@ -33,6 +33,10 @@ export interface Config {
   maxInputsPerRequest: number;
   maxRequestCost: number;
   maxBodyBytes: number;
+  maxQueryBytes: number;
+  documentCacheMaxBytes: number;
+  maxVariablesDepth: number;
+  maxVariablesBytes: number;
   maxQueryDepth: number;
   maxAliases: number;
   maxTokens: number;
@@ -147,8 +151,12 @@ export const SETTINGS = [
   { key: 'maxQueue', env: 'MAX_QUEUE', flag: '--max-queue', description: 'Inputs that may wait in one model queue before new ones are refused with OVERLOADED, for models whose manifest sets none', default: () => 1024, parse: integer(1, 10_000_000) },
   { key: 'deadlineMs', env: 'DEADLINE_MS', flag: '--deadline-ms', description: 'Deadline of a prediction, queue time included, when the request sets none', default: () => 30_000, parse: integer(1, 600_000) },
   { key: 'maxInputsPerRequest', env: 'MAX_INPUTS_PER_REQUEST', flag: '--max-inputs-per-request', description: 'Most inputs one predictMany may send, for models whose manifest sets none', default: () => 10_000, parse: integer(1, 10_000_000) },
-  { key: 'maxRequestCost', env: 'MAX_REQUEST_COST', flag: '--max-request-cost', description: "Most work one request may queue, in cost units (about a millisecond of one worker's time each): every input costs its model's costPerInput times its size in units (text 1000 characters, image 100 kB, audio 32 kB, tensor 10000 numbers)", default: () => 60_000, parse: integer(1, 1_000_000_000) },
+  { key: 'maxRequestCost', env: 'MAX_REQUEST_COST', flag: '--max-request-cost', description: "Most work one request may queue, in cost units (about a millisecond of one worker's time each): every input costs its model's costPerInput times its size in units (text 1000 characters, image 100 kB or a megapixel, audio 32 kB, tensor 10000 numbers), plus a unit per 300 values the answers write and per 2000 values of the variables", default: () => 60_000, parse: integer(1, 1_000_000_000) },
   { key: 'maxBodyBytes', env: 'MAX_BODY_BYTES', flag: '--max-body-bytes', description: 'Largest HTTP request body; larger ones get 413 PAYLOAD_TOO_LARGE before they are parsed', default: () => 16_000_000, parse: integer(1024, 1_000_000_000) },
+  { key: 'maxQueryBytes', env: 'MAX_QUERY_BYTES', flag: '--max-query-bytes', description: 'Longest query text, in UTF-8 bytes, refused with QUERY_LIMIT_EXCEEDED before it is parsed (inputs belong in variables, which this does not count)', default: () => 262_144, parse: integer(1024, 100_000_000) },
+  { key: 'documentCacheMaxBytes', env: 'DOCUMENT_CACHE_MAX_BYTES', flag: '--document-cache-max-bytes', description: 'Memory for parsed and validated documents, each counted with its query text (least recently used evicted past it)', default: () => 32 * 1024 * 1024, parse: integer(1024 * 1024, 2 ** 40) },
+  { key: 'maxVariablesDepth', env: 'MAX_VARIABLES_DEPTH', flag: '--max-variables-depth', description: 'Deepest nesting of arrays and objects in the variables, refused with VARIABLES_LIMIT_EXCEEDED before anything walks them', default: () => 20, parse: integer(1, 10_000) },
+  { key: 'maxVariablesBytes', env: 'MAX_VARIABLES_BYTES', flag: '--max-variables-bytes', description: "Most bytes of variables (every value counts 8, plus a string's characters and an object's keys), refused with VARIABLES_LIMIT_EXCEEDED before anything walks past it", default: () => 16_000_000, parse: integer(1024, 1_000_000_000) },
   { key: 'maxQueryDepth', env: 'MAX_QUERY_DEPTH', flag: '--max-query-depth', description: 'Deepest field nesting in a GraphQL document (introspection excepted)', default: () => 12, parse: integer(1, 1000) },
   { key: 'maxAliases', env: 'MAX_ALIASES', flag: '--max-aliases', description: 'Most aliases in a GraphQL document', default: () => 32, parse: integer(0, 100_000) },
   { key: 'maxTokens', env: 'MAX_TOKENS', flag: '--max-tokens', description: 'Most lexical tokens in a GraphQL document (large batches belong in variables, which this does not count)', default: () => 50_000, parse: integer(100, 10_000_000) },

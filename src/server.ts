@@ -25,6 +25,8 @@ import { cancelled } from './domain/errors.ts';
 import { formatErrorWith } from './graphql/format-error.ts';
 import { ApolloArmor } from '@escape.tech/graphql-armor';
 import { costLimitPlugin } from './graphql/plugins/cost-limit.ts';
+import { requestLimitsPlugin } from './graphql/plugins/request-limits.ts';
+import { boundedDocumentStore } from './graphql/document-store.ts';
 import { errorLogPlugin } from './graphql/plugins/error-log.ts';
 import { graphqlErrorHandler } from './http/error-handler.ts';
 import { loadShedder } from './http/load-shedding.ts';
@@ -109,10 +111,13 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     formatError: formatErrorWith({ debugErrors: config.debugErrors }),
     validationRules: armor.validationRules,
     parseOptions: { maxTokens: config.maxTokens },
+    documentStore: boundedDocumentStore(config.documentCacheMaxBytes),
     includeStacktraceInErrorResponses: config.debugErrors,
     // main.ts owns the signals: it drains the whole server, not only Apollo.
     stopOnTerminationSignals: false,
     plugins: [
+      // First: it refuses oversized query text and variables before any other plugin sees them.
+      requestLimitsPlugin(config, metrics),
       ApolloServerPluginDrainHttpServer({ httpServer }),
       ApolloServerPluginLandingPageDisabled(),
       // Unused here (no @cacheControl hints, not a federated subgraph), and the cache-control

@@ -34,6 +34,16 @@ describe('loadConfig', () => {
     assert.equal(loadConfig([], { PROCESSES: '2' }).workers, Math.max(1, Math.floor(availableParallelism() / 2)) + 1);
   });
 
+  it('reads the request limits: query text, document cache, variables', () => {
+    const defaults = loadConfig([], {});
+    assert.deepEqual([defaults.maxQueryBytes, defaults.documentCacheMaxBytes, defaults.maxVariablesDepth, defaults.maxVariablesBytes], [262_144, 32 * 1024 * 1024, 20, 16_000_000]);
+    const env = { MAX_QUERY_BYTES: '4096', DOCUMENT_CACHE_MAX_BYTES: '2097152', MAX_VARIABLES_DEPTH: '6', MAX_VARIABLES_BYTES: '50000' };
+    const fromEnv = loadConfig([], env);
+    assert.deepEqual([fromEnv.maxQueryBytes, fromEnv.documentCacheMaxBytes, fromEnv.maxVariablesDepth, fromEnv.maxVariablesBytes], [4096, 2_097_152, 6, 50_000]);
+    const fromFlags = loadConfig(['--max-query-bytes', '8192', '--document-cache-max-bytes=4194304', '--max-variables-depth', '7', '--max-variables-bytes=60000'], env);
+    assert.deepEqual([fromFlags.maxQueryBytes, fromFlags.documentCacheMaxBytes, fromFlags.maxVariablesDepth, fromFlags.maxVariablesBytes], [8192, 4_194_304, 7, 60_000]);
+  });
+
   it('refuses bad values, naming the setting and what it accepts', () => {
     const cases: Array<[string[], Record<string, string>, RegExp]> = [
       [[], { PORT: 'abc' }, /invalid PORT: expected a whole number from 0 to 65535, got "abc"/],
@@ -42,6 +52,10 @@ describe('loadConfig', () => {
       [[], { PLAYGROUND: 'maybe' }, /invalid PLAYGROUND: expected true or false/],
       [[], { CACHE_URL: 'redis2://x' }, /invalid CACHE_URL: expected lmdb:\/\/<directory>, redis:\/\/host:port, memory:\/\/ or off/],
       [[], { LOG_LEVEL: 'loud' }, /invalid LOG_LEVEL: expected one of fatal, error/],
+      [[], { MAX_QUERY_BYTES: '100' }, /invalid MAX_QUERY_BYTES: expected a whole number from 1024 to 100000000, got 100/],
+      [['--document-cache-max-bytes', '1kb'], {}, /invalid --document-cache-max-bytes: expected a whole number from 1048576 to/],
+      [[], { MAX_VARIABLES_DEPTH: '0' }, /invalid MAX_VARIABLES_DEPTH: expected a whole number from 1 to 10000, got 0/],
+      [['--max-variables-bytes=-5'], {}, /invalid --max-variables-bytes: expected a whole number from 1024 to 1000000000/],
       [['--nope', '1'], {}, /unknown option "--nope"/],
       [['--port'], {}, /--port needs a value/],
     ];

@@ -54,8 +54,10 @@ export const ERROR_CODES = {
   INVALID_MODEL_REPOSITORY: { status: null, clientFault: false },
 
   // Raised by the GraphQL layer before execution.
-  /** The document nests too deep, or has too many aliases, directives or tokens. */
+  /** The query text is longer than MAX_QUERY_BYTES, or the document nests too deep, or has too many aliases, directives or tokens. */
   QUERY_LIMIT_EXCEEDED: { status: 400, clientFault: true },
+  /** The variables nest deeper than MAX_VARIABLES_DEPTH or hold more than MAX_VARIABLES_BYTES. */
+  VARIABLES_LIMIT_EXCEEDED: { status: 400, clientFault: true },
   /** The request's predictions would cost more than MAX_REQUEST_COST. */
   COST_LIMIT_EXCEEDED: { status: 400, clientFault: true },
 
