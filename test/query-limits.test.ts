@@ -180,9 +180,10 @@ describe('main-thread work in the request cost', () => {
     assert.equal(every.status, 400);
     const error = every.errors![0]!;
     assert.equal(error.extensions!.code, 'COST_LIMIT_EXCEEDED');
-    // 10,000 rows x (4 + 3 classes x 2 + 3 probabilities + 2 model fields) = 150,000 values: 500 units.
-    assert.equal(error.extensions!.cost, 10_000 + 500 + 30);
-    assert.match(error.message, /predictMany \(iris, 10000 inputs\): 10500/);
+    // Rows: 10,000 at iris's 1. Answers: 10,000 x (4 + 3 classes x 2 + 3 probabilities + 2 model
+    // fields) = 150,000 values, at 100 a unit (`label` alone: 100 units). Variables: 60,001 values, at 2000 a unit.
+    assert.equal(error.extensions!.cost, 10_000 + 1500 + 30);
+    assert.match(error.message, /predictMany \(iris, 10000 inputs\): 11500/);
   });
 });
 
