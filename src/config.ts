@@ -48,6 +48,8 @@ export interface Config {
   debugErrors: boolean;
   adminToken: string | undefined;
   watchModels: boolean;
+  corsOrigins: readonly string[] | '*';
+  corsCredentials: boolean;
 }
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -119,6 +121,29 @@ function cacheUrl(raw: string): string {
   throw new ConfigError(`expected lmdb://<directory>, redis://host:port, memory:// or off, got "${raw}"`);
 }
 
+/**
+ * `*`, or a comma-separated list of origins as browsers send them in `Origin`: scheme://host[:port],
+ * nothing after it. Each is normalised the way browsers serialise origins (lower-case host, no
+ * default port), since @fastify/cors compares them as strings.
+ */
+function corsOrigins(raw: string): readonly string[] | '*' {
+  const value = raw.trim();
+  if (value === '*') return '*';
+  if (value === '') return [];
+  return value.split(',').map((item) => {
+    const origin = item.trim();
+    let url: URL | undefined;
+    try {
+      url = new URL(origin);
+    } catch {
+      url = undefined;
+    }
+    const bare = url && (url.protocol === 'http:' || url.protocol === 'https:') && !url.username && !url.password && url.search === '' && url.hash === '' && /^[a-z][a-z0-9+.-]*:\/\/[^/]+\/?$/i.test(origin);
+    if (!url || !bare) throw new ConfigError(`"${origin}" is not an origin; expected http(s)://host[:port] with no path, e.g. https://app.example.com, separated by commas, or *`);
+    return url.origin;
+  });
+}
+
 function logLevel(raw: string): LogLevel {
   const value = raw.trim().toLowerCase() as LogLevel;
   if (!LOG_LEVELS.includes(value)) throw new ConfigError(`expected one of ${LOG_LEVELS.join(', ')}, got "${raw}"`);
@@ -167,6 +192,8 @@ export const SETTINGS = [
   { key: 'shutdownGraceMs', env: 'SHUTDOWN_GRACE_MS', flag: '--shutdown-grace-ms', description: 'How long SIGTERM waits for in-flight requests before exiting', default: () => 10_000, parse: integer(0, 600_000) },
   { key: 'watchModels', env: 'WATCH_MODELS', flag: '--watch-models', description: 'Reload the model repository when files under MODELS_DIR change', default: () => true, parse: boolean },
   { key: 'adminToken', env: 'ADMIN_TOKEN', flag: '--admin-token', description: 'Bearer token for admin mutations (reloadModels); admin operations are refused when unset', default: (): string | undefined => undefined, parse: nonEmpty },
+  { key: 'corsOrigins', env: 'CORS_ORIGINS', flag: '--cors-origins', description: 'Origins whose pages may call the server from a browser (CORS), comma-separated (https://app.example.com,http://localhost:5173), or * for any; unset: no CORS headers, so browsers let only same-origin pages read answers', default: (): readonly string[] | '*' => [], parse: corsOrigins },
+  { key: 'corsCredentials', env: 'CORS_CREDENTIALS', flag: '--cors-credentials', description: "Let those pages send cookies and HTTP authentication with their requests (Access-Control-Allow-Credentials); needs a list of origins, not *", default: () => false, parse: boolean },
   { key: 'debugErrors', env: 'DEBUG_ERRORS', flag: '--debug-errors', description: 'Include stack traces in GraphQL error responses (never in production)', default: () => false, parse: boolean },
 ] as const satisfies readonly Setting<keyof Config>[];
 
@@ -208,6 +235,9 @@ export function loadConfig(argv: readonly string[] = [], env: NodeJS.ProcessEnv 
     }
   }
   const result = config as unknown as Config;
+  if (result.corsCredentials && result.corsOrigins === '*') {
+    throw new ConfigError('CORS_CREDENTIALS=true needs CORS_ORIGINS to list origins: browsers refuse credentials with an origin of *, and allowing every origin to send them would let any site act as the user');
+  }
   if (result.workers === 0) result.workers = Math.max(1, Math.floor(availableParallelism() / result.processes)) + 1;
   if (result.modelMaxWorkers === 0) result.modelMaxWorkers = Math.max(1, result.workers - 1);
   return result;

@@ -1,18 +1,14 @@
 /**
  * Assembles a PredictQL server from its parts and runs it:
- *   model repository -> registry, worker pool, result cache -> GraphQL (Apollo on Express).
+ *   model repository -> registry, worker pool, result cache -> GraphQL (Apollo on Fastify).
  * The HTTP port opens before the models finish loading, so /healthz answers at once and /readyz
  * tells an orchestrator when to send traffic.
  */
-import { randomUUID } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import { performance } from 'node:perf_hooks';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
-import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import { expressMiddleware } from '@as-integrations/express5';
-import express from 'express';
+import { fastifyApolloDrainPlugin } from '@as-integrations/fastify';
+import { ApolloArmor } from '@escape.tech/graphql-armor';
 import type { Logger } from 'pino';
 import { PredictionCache } from './cache/prediction-cache.ts';
 import { PersistedQueryCache } from './cache/persisted-queries.ts';
@@ -21,31 +17,28 @@ import type { Config } from './config.ts';
 import { Dispatcher } from './engine/dispatcher.ts';
 import { InferencePool } from './engine/pool.ts';
 import type { RequestContext } from './graphql/context.ts';
-import { cancelled } from './domain/errors.ts';
 import { formatErrorWith } from './graphql/format-error.ts';
-import { ApolloArmor } from '@escape.tech/graphql-armor';
 import { costLimitPlugin } from './graphql/plugins/cost-limit.ts';
 import { requestLimitsPlugin } from './graphql/plugins/request-limits.ts';
 import { boundedDocumentStore } from './graphql/document-store.ts';
 import { errorLogPlugin } from './graphql/plugins/error-log.ts';
-import { graphqlErrorHandler } from './http/error-handler.ts';
-import { loadShedder } from './http/load-shedding.ts';
 import { disposePlugin } from './graphql/plugins/dispose.ts';
 import { timingsPlugin } from './graphql/plugins/timings.ts';
-import { RequestTimings } from './observability/timings.ts';
 import { resolvers } from './graphql/resolvers.ts';
 import { loadTypeDefs } from './graphql/type-defs.ts';
-import { healthRouter } from './http/health.ts';
-import { landingRouter } from './http/landing.ts';
-import { playgroundRouter } from './http/playground.ts';
-import { Metrics } from './metrics.ts';
-import { clusterMetrics, isClusterWorker, serveClusterMetrics } from './cluster.ts';
 import { isAdminRequest } from './http/admin-token.ts';
+import { createFront } from './http/app.ts';
+import { graphqlRoutes } from './http/routes/graphql.ts';
+import { healthRoutes } from './http/routes/health.ts';
+import { landingRoutes } from './http/routes/landing.ts';
+import { metricsRoutes } from './http/routes/metrics.ts';
+import { playgroundAssetRoutes, playgroundPageFor } from './http/routes/playground.ts';
+import { Metrics } from './metrics.ts';
 import { ModelLifecycle } from './models/lifecycle.ts';
 import { ModelRegistry } from './models/registry.ts';
 import { readRepository } from './models/repository.ts';
 import { modelDefaults } from './models/settings.ts';
-import { Predictions } from './predict/predictions.ts';
+import { Predictions, type RequestPredictions } from './predict/predictions.ts';
 
 export interface RunningServer {
   url: string;
@@ -77,20 +70,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const registry = new ModelRegistry(models, (model) => lifecycle.load(model));
   const predictions = new Predictions(registry, pool, dispatcher, cache, metrics, { deadlineMs: config.deadlineMs });
 
-  const app = express();
-  app.disable('x-powered-by');
-  // While shutting down, idle keep-alive connections are ended; a request the client sent on one
-  // just before it saw the end cannot be answered any more. Running it would compute an answer
-  // nobody receives: drop it unread, and the client sees a closed connection, as for any request
-  // the server never accepted.
-  app.use((req, _res, next) => {
-    if (req.socket.writableEnded || req.socket.destroyed) {
-      req.socket.destroy();
-      return;
-    }
-    next();
-  });
-  const httpServer = createServer(app);
+  const front = await createFront({ logger, metrics, maxBodyBytes: config.maxBodyBytes, debugErrors: config.debugErrors, cors: { origins: config.corsOrigins, credentials: config.corsCredentials } });
   // Limits on the document itself, checked at parse and validation time, before any resolver runs.
   const armor = new ApolloArmor({
     maxDepth: { n: config.maxQueryDepth },
@@ -118,7 +98,9 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     plugins: [
       // First: it refuses oversized query text and variables before any other plugin sees them.
       requestLimitsPlugin(config, metrics),
-      ApolloServerPluginDrainHttpServer({ httpServer }),
+      // Stops the HTTP server (fastify.close(): no new connections, idle ones closed, the rest
+      // once their requests are answered; all closed after 10 s).
+      fastifyApolloDrainPlugin(front),
       ApolloServerPluginLandingPageDisabled(),
       // Unused here (no @cacheControl hints, not a federated subgraph), and the cache-control
       // plugin's willResolveField hook wraps every field of every request (bench/profile.ts).
@@ -141,58 +123,36 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
 
   let shuttingDown = false;
   let started = false;
-  app.use(healthRouter(registry, () => (shuttingDown ? 'shutting down' : started ? 'ready' : 'loading')));
-  if (isClusterWorker()) serveClusterMetrics(metrics.registry);
-  app.get('/metrics', async (_req, res) => {
-    const text = isClusterWorker() ? await clusterMetrics() : await metrics.registry.metrics();
-    res.type(metrics.registry.contentType).send(text);
-  });
-  // Which process answered: several share the port when PROCESSES > 1.
-  app.use((_req, res, next) => {
-    res.setHeader('x-predictql-process', String(process.pid));
-    next();
-  });
-  app.use(landingRouter(() => registry.list(), { playground: config.playground }));
-  if (config.playground) app.use(playgroundRouter(() => registry.list(), '/graphql'));
-  const shedder = loadShedder(config.maxEventLoopDelayMs, metrics);
-  app.use(
-    '/graphql',
-    shedder.middleware,
-    (req, res, next) => {
-      res.locals.timings = new RequestTimings();
-      res.locals.requestId = requestIdOf(req.headers['x-request-id']);
-      res.setHeader('x-request-id', res.locals.requestId);
-      next();
+  // The routes, one plugin per concern (src/http/routes/); a new one is a file and a line here.
+  await front.register(healthRoutes, { registry, state: () => (shuttingDown ? 'shutting down' : started ? 'ready' : 'loading') });
+  await front.register(metricsRoutes, { metrics });
+  await front.register(landingRoutes, { models: () => registry.list(), links: { playground: config.playground } });
+  if (config.playground) await front.register(playgroundAssetRoutes);
+  await front.register(graphqlRoutes, {
+    apollo,
+    metrics,
+    maxEventLoopDelayMs: config.maxEventLoopDelayMs,
+    browserPage: config.playground ? playgroundPageFor(() => registry.list(), '/graphql') : undefined,
+    context: ({ request, requestId, timings, disconnect }): RequestContext => {
+      let forRequest: RequestPredictions | undefined;
+      return {
+        registry,
+        lifecycle,
+        cache,
+        // Made when a resolver first asks: requests that predict nothing skip it.
+        get predictions() {
+          return (forRequest ??= predictions.forRequest(timings, disconnect()));
+        },
+        isAdmin: isAdminRequest(request.headers.authorization, config.adminToken),
+        requestId,
+        timings,
+      };
     },
-    express.json({ limit: config.maxBodyBytes }),
-    (_req, res, next) => {
-      const timings = res.locals.timings as RequestTimings;
-      timings.add('httpBodyParse', performance.now() - timings.startedAt);
-      next();
-    },
-    expressMiddleware(apollo, {
-      context: async ({ req, res }) => {
-        // A client that disconnects before its answer has its queued inputs dropped.
-        const disconnect = new AbortController();
-        res.once('close', () => {
-          if (!res.writableFinished) disconnect.abort(cancelled());
-        });
-        return {
-          registry,
-          lifecycle,
-          cache,
-          predictions: predictions.forRequest(res.locals.timings as RequestTimings, disconnect.signal),
-          isAdmin: isAdminRequest(req.headers.authorization, config.adminToken),
-          requestId: res.locals.requestId as string,
-          timings: res.locals.timings as RequestTimings,
-        };
-      },
-    }),
-  );
-  app.use(graphqlErrorHandler({ maxBodyBytes: config.maxBodyBytes, debugErrors: config.debugErrors }, logger, metrics));
+  });
 
-  await listen(httpServer, config.host, config.port);
-  const { port } = httpServer.address() as AddressInfo;
+  // Fastify logs the address it listens on; the 'listening' line below says more.
+  await front.listen({ host: config.host, port: config.port, listenTextResolver: () => 'HTTP port open' });
+  const { port } = front.server.address() as AddressInfo;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   const url = `http://${host}:${port}`;
   logger.info({ url, models: models.map((m) => `${m.id} (${m.manifest.loading})`), cache: cache.description, workers: pool.size }, 'listening');
@@ -217,27 +177,10 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       await dispatcher.idle();
       await pool.close();
       await cache.close();
-      shedder.close();
       logger.info('stopped');
     })();
     return closing;
   };
 
   return { url, port, pool, ready, close };
-}
-
-/** The client's request id if it is a sane token, else a new one. */
-function requestIdOf(header: string | string[] | undefined): string {
-  const value = Array.isArray(header) ? header[0] : header;
-  return value && /^[\w.:-]{1,128}$/.test(value) ? value : randomUUID();
-}
-
-function listen(server: Server, host: string, port: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
 }

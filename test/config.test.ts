@@ -44,6 +44,17 @@ describe('loadConfig', () => {
     assert.deepEqual([fromFlags.maxQueryBytes, fromFlags.documentCacheMaxBytes, fromFlags.maxVariablesDepth, fromFlags.maxVariablesBytes], [8192, 4_194_304, 7, 60_000]);
   });
 
+  it('reads CORS origins as browsers send them, or *', () => {
+    assert.deepEqual(loadConfig([], {}).corsOrigins, [], 'no CORS by default');
+    assert.equal(loadConfig([], {}).corsCredentials, false);
+    assert.equal(loadConfig([], { CORS_ORIGINS: ' * ' }).corsOrigins, '*');
+    // Lower-case host, no default port, no trailing slash: the form of an Origin header.
+    const config = loadConfig(['--cors-origins', 'https://App.Example.com/, http://localhost:5173,https://a.example.com:443', '--cors-credentials', 'true'], {});
+    assert.deepEqual(config.corsOrigins, ['https://app.example.com', 'http://localhost:5173', 'https://a.example.com']);
+    assert.equal(config.corsCredentials, true);
+    assert.deepEqual(loadConfig([], { CORS_ORIGINS: 'http://[::1]:8080' }).corsOrigins, ['http://[::1]:8080']);
+  });
+
   it('refuses bad values, naming the setting and what it accepts', () => {
     const cases: Array<[string[], Record<string, string>, RegExp]> = [
       [[], { PORT: 'abc' }, /invalid PORT: expected a whole number from 0 to 65535, got "abc"/],
@@ -58,6 +69,14 @@ describe('loadConfig', () => {
       [['--max-variables-bytes=-5'], {}, /invalid --max-variables-bytes: expected a whole number from 1024 to 1000000000/],
       [['--nope', '1'], {}, /unknown option "--nope"/],
       [['--port'], {}, /--port needs a value/],
+      [[], { CORS_ORIGINS: 'example.com' }, /invalid CORS_ORIGINS: "example.com" is not an origin; expected http\(s\):\/\/host\[:port\] with no path/],
+      [['--cors-origins', 'https://app.example.com/path'], {}, /invalid --cors-origins: "https:\/\/app.example.com\/path" is not an origin/],
+      [[], { CORS_ORIGINS: 'https://a.example.com,ftp://b.example.com' }, /"ftp:\/\/b.example.com" is not an origin/],
+      [[], { CORS_ORIGINS: 'https://a.example.com,' }, /"" is not an origin/],
+      [[], { CORS_ORIGINS: 'https://user:pw@a.example.com' }, /is not an origin/],
+      [[], { CORS_ORIGINS: 'https://a.example.com?x=1' }, /is not an origin/],
+      [[], { CORS_CREDENTIALS: 'sometimes' }, /invalid CORS_CREDENTIALS: expected true or false/],
+      [[], { CORS_ORIGINS: '*', CORS_CREDENTIALS: 'true' }, /CORS_CREDENTIALS=true needs CORS_ORIGINS to list origins/],
     ];
     for (const [argv, env, message] of cases) {
       assert.throws(() => loadConfig(argv, env), (error: Error) => error instanceof ConfigError && message.test(error.message), `${argv} ${JSON.stringify(env)}`);

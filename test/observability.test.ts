@@ -28,8 +28,11 @@ describe('observability', () => {
     assert.ok(timings.totalMs! >= timings.executionMs!);
     const plain = (await (await post({ query })).json()) as { extensions?: unknown };
     assert.equal(plain.extensions, undefined);
-    const made = await post({ query });
-    assert.match(made.headers.get('x-request-id') ?? '', /^[0-9a-f-]{36}$/);
+    // Without a sane id of the client's, the server makes one: its process prefix and a counter.
+    const made = (await Promise.all([post({ query }), post({ query }, { 'x-request-id': 'not a sane id!' })])).map((r) => r.headers.get('x-request-id') ?? '');
+    for (const id of made) assert.match(id, /^[0-9a-f]{12}-[0-9a-z]+$/);
+    assert.notEqual(made[0], made[1]);
+    assert.equal(made[0]!.split('-')[0], made[1]!.split('-')[0], 'one prefix per process');
   });
 
   it('counts requests, phases, batches and cache lookups in /metrics after known traffic', async () => {

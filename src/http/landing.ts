@@ -4,9 +4,8 @@
  * or draw one on a canvas for the handwriting models, and see the prediction. Plain HTML and one
  * inline script: no build step, nothing loaded from anywhere but this server.
  */
-import express, { type Router } from 'express';
 import type { ServedModel } from '../models/served-model.ts';
-import { escapeHtml, PAGE_CSP, pageStart, scriptJson } from './html.ts';
+import { escapeHtml, pageStart, scriptJson } from './html.ts';
 
 /** Handwriting models: their pre-processing expects one drawn glyph, so a canvas suits them. */
 function isDrawable(model: ServedModel): boolean {
@@ -40,7 +39,8 @@ function imageForm(model: ServedModel): string {
     </form>`;
 }
 
-function page(models: ServedModel[], links: { playground: boolean }): string {
+/** The front page's HTML: the models, links, and a form per image model (served at /). */
+export function landingPage(models: ServedModel[], links: { playground: boolean }): string {
   const imageModels = models.filter((m) => m.manifest.input.kind === 'IMAGE');
   return `${pageStart('PredictQL', `<style>
     body { font: 15px/1.5 system-ui, sans-serif; margin: 0 auto; max-width: 72rem; padding: 1.5rem; color: #1d232a; }
@@ -183,13 +183,3 @@ for (const form of document.querySelectorAll('form.try')) {
   });
 }
 `;
-
-/** GET / : the server's front page (served while the playground setting is on). */
-export function landingRouter(models: () => ServedModel[], links: { playground: boolean }): Router {
-  const router = express.Router();
-  router.get('/', (_req, res) => {
-    res.setHeader('content-security-policy', PAGE_CSP);
-    res.type('html').send(page(models(), links));
-  });
-  return router;
-}

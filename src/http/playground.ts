@@ -5,22 +5,22 @@
  */
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import express, { type Router } from 'express';
-import type { ServedModel } from '../models/served-model.ts';
-import { exampleTabs, type ExampleTab } from './examples.ts';
-import { PAGE_CSP, pageStart, scriptJson } from './html.ts';
+import type { ExampleTab } from './examples.ts';
+import { pageStart, scriptJson } from './html.ts';
 
 const require = createRequire(import.meta.url);
 const packageDir = (name: string) => dirname(require.resolve(`${name}/package.json`));
 
-const ASSETS: Record<string, string> = {
+/** The files the page loads, by the name it asks for under /playground/. */
+export const PLAYGROUND_ASSETS: Record<string, string> = {
   'react.js': join(packageDir('react'), 'umd/react.production.min.js'),
   'react-dom.js': join(packageDir('react-dom'), 'umd/react-dom.production.min.js'),
   'graphiql.js': join(packageDir('graphiql'), 'dist/index.umd.js'),
   'graphiql.css': join(packageDir('graphiql'), 'dist/style.css'),
 };
 
-function page(endpoint: string, tabs: ExampleTab[]): string {
+/** The playground's HTML for `endpoint`, opening with `tabs`. */
+export function playgroundPage(endpoint: string, tabs: ExampleTab[]): string {
   return `${pageStart('PredictQL playground', '<link rel="stylesheet" href="/playground/graphiql.css">\n  <style>html, body, #graphiql { height: 100%; margin: 0; }</style>')}
   <div id="graphiql">Loading the playground...</div>
   <script id="examples" type="application/json">${scriptJson(tabs)}</script>
@@ -57,19 +57,4 @@ function page(endpoint: string, tabs: ExampleTab[]): string {
 </body>
 </html>
 `;
-}
-
-/** GET /graphql from a browser (Accept: text/html) gets the IDE; other requests pass through. */
-export function playgroundRouter(models: () => ServedModel[], endpoint = '/graphql'): Router {
-  const router = express.Router();
-  router.get(endpoint, (req, res, next) => {
-    if (req.accepts(['application/json', 'text/html']) !== 'text/html' || typeof req.query.query === 'string') return next();
-    // Built per request: the tabs follow the models as they are added, replaced or removed.
-    res.setHeader('content-security-policy', PAGE_CSP);
-    res.type('html').send(page(endpoint, exampleTabs(models())));
-  });
-  for (const [name, file] of Object.entries(ASSETS)) {
-    router.get(`/playground/${name}`, (_req, res) => res.sendFile(file, { maxAge: '1h' }));
-  }
-  return router;
 }
