@@ -198,7 +198,8 @@ export const SETTINGS = [
 ] as const satisfies readonly Setting<keyof Config>[];
 
 export function helpText(): string {
-  const rows = SETTINGS.map((s) => `  ${`${s.flag} <value>`.padEnd(28)} ${s.env.padEnd(18)} ${s.description} (default: ${String(s.default() ?? 'none')})`);
+  const shown = (value: unknown) => (value === undefined || (Array.isArray(value) && value.length === 0) ? 'none' : String(value));
+  const rows = SETTINGS.map((s) => `  ${`${s.flag} <value>`.padEnd(28)} ${s.env.padEnd(18)} ${s.description} (default: ${shown(s.default())})`);
   return ['Usage: npm start -- [options]', '', '  flag                         env variable       meaning', ...rows, '  --help                       print this text'].join('\n');
 }
 
