@@ -1,6 +1,8 @@
 /** The HTTP surface around /graphql: probes, metrics and the offline playground. */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { brotliCompressSync, gzipSync } from 'node:zlib';
+import { request } from './helpers/client.ts';
 import { startTestServer, type TestServer } from './helpers/server.ts';
 
 describe('http', () => {
@@ -64,6 +66,22 @@ describe('http', () => {
     const forms = [...html.matchAll(/<form class="try" data-model="([^"]+)"/g)].map((m) => m[1]);
     assert.deepEqual(forms, ['digits', 'ocr', 'ocr-page', 'symbols']);
     assert.doesNotMatch(html, /(?:src|href)="(?!\/|data:)/, 'nothing is loaded from another host');
+  });
+
+  it('reads gzip and br request bodies, ignores a trailing slash, and matches paths case-sensitively', async () => {
+    const body = JSON.stringify({ query: '{ predict(model: "iris", input: { features: [5.1, 3.5, 1.4, 0.2] }) { ... on Classification { label } } }' });
+    for (const [encoding, bytes] of [['gzip', gzipSync(body)], ['br', brotliCompressSync(body)]] as const) {
+      const res = await request(`${server.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-encoding': encoding }, body: bytes });
+      assert.deepEqual(await res.json(), { data: { predict: { label: 'setosa' } } }, encoding);
+    }
+    const slash = await request(`${server.url}/graphql/`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    assert.equal(slash.status, 200);
+    const upper = await request(`${server.url}/GraphQL`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    assert.equal(upper.status, 404);
+    // Every answer says which process gave it and under which request id.
+    const health = await server.get('/healthz', { 'x-request-id': 'probe-1' });
+    assert.equal(health.headers.get('x-request-id'), 'probe-1');
+    assert.equal(health.headers.get('x-predictql-process'), String(process.pid));
   });
 
   it('exposes Prometheus metrics with prediction counts', async () => {
