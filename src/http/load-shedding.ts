@@ -23,7 +23,9 @@ export async function shedLoad(scope: FastifyInstance, maxDelayMs: number, metri
     sampleInterval: SAMPLE_INTERVAL_MS,
     pressureHandler: (_request, reply, _type, value) => {
       metrics.shed.inc();
-      const behindMs = Math.round(Number(value));
+      // under-pressure reports Infinity when the loop was held so long that no delay sample was
+      // taken in the last interval: say "over a whole sample interval" rather than "Infinity".
+      const behind = Number.isFinite(Number(value)) ? `${Math.round(Number(value))} ms` : `over ${SAMPLE_INTERVAL_MS} ms`;
       // Answered here, the request goes no further (Fastify stops at a sent reply).
       void reply
         .code(ERROR_CODES.OVERLOADED.status)
@@ -31,7 +33,7 @@ export async function shedLoad(scope: FastifyInstance, maxDelayMs: number, metri
         .send({
           errors: [
             {
-              message: `the server is overloaded: its event loop is ${behindMs} ms behind, over MAX_EVENT_LOOP_DELAY_MS (${maxDelayMs} ms); retry in 1 s`,
+              message: `the server is overloaded: its event loop is ${behind} behind, over MAX_EVENT_LOOP_DELAY_MS (${maxDelayMs} ms); retry in 1 s`,
               extensions: { code: 'OVERLOADED', retryAfterSeconds: 1 },
             },
           ],
