@@ -14,6 +14,9 @@
  *           against every field, and request bytes of a tensor input as JSON numbers and base64
  *   page    whole pages (ocr-page) against a naive page reader, with a cached query alongside
  *           (bench/page-scenario.ts)
+ *   targets issue 14's targets against Apollo standalone answering a constant, the naive server
+ *           and Fastify + Mercurius + graphql-jit (bench/targets.ts; not in the default list:
+ *           run it on its own, its results go to bench/results/targets.json and targets.md)
  *
  * predictql runs with --cache-url off so every request runs the model. Results go to
  * bench/results/latest.json and latest.md. BENCH_SECONDS (default 5) per measurement,
@@ -28,6 +31,7 @@ import { rawLimit, type LimitResult } from './lib/raw-limit.ts';
 import { breakdownSvg, type BreakdownRow } from './lib/svg.ts';
 import { irisWorkload, ocrWorkload, type Workload } from './lib/workloads.ts';
 import { pageScenario } from './page-scenario.ts';
+import { targetsScenario } from './targets.ts';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 const concurrencies = (process.env.BENCH_CONCURRENCY ?? '1,8,64').split(',').map(Number);
@@ -186,6 +190,8 @@ function mixedTable(results: MixedResult[]): string {
 const report: string[] = [`# PredictQL benchmark, ${new Date().toISOString()}`, '', `${availableParallelism()} cores (${cpus()[0]?.model ?? 'unknown CPU'}), Node ${process.version}; ${seconds} s per measurement after 1 s of warm-up; closed-loop clients over keep-alive HTTP from a separate process.`, ''];
 const results: Record<string, unknown> = {};
 const iris = irisWorkload();
+
+if (scenarios.has('targets')) await targetsScenario();
 
 if (scenarios.has('iris')) {
   const r = await compare(iris, [1, 8, 64, 256, 1024]);
@@ -360,9 +366,11 @@ if (scenarios.has('page')) {
   report.push(...lines);
 }
 
-console.log(`\n${report.join('\n')}`);
-mkdirSync('bench/results', { recursive: true });
-writeFileSync('bench/results/latest.json', `${JSON.stringify({ date: new Date().toISOString(), machine: { cpus: availableParallelism(), model: cpus()[0]?.model, node: process.version }, settings: { seconds, concurrencies }, results }, null, 2)}\n`);
-writeFileSync('bench/results/latest.md', `${report.join('\n').trim()}\n`);
-writeFileSync('bench/results/latency-breakdown.svg', breakdownSvg('PredictQL: where a request\'s time goes on the server', breakdown));
-console.log('wrote bench/results/latest.json, latest.md and latency-breakdown.svg');
+if ([...scenarios].some((s) => s !== 'targets')) {
+  console.log(`\n${report.join('\n')}`);
+  mkdirSync('bench/results', { recursive: true });
+  writeFileSync('bench/results/latest.json', `${JSON.stringify({ date: new Date().toISOString(), machine: { cpus: availableParallelism(), model: cpus()[0]?.model, node: process.version }, settings: { seconds, concurrencies }, results }, null, 2)}\n`);
+  writeFileSync('bench/results/latest.md', `${report.join('\n').trim()}\n`);
+  writeFileSync('bench/results/latency-breakdown.svg', breakdownSvg('PredictQL: where a request\'s time goes on the server', breakdown));
+  console.log('wrote bench/results/latest.json, latest.md and latency-breakdown.svg');
+}

@@ -8,32 +8,46 @@ import { createInterface } from 'node:readline';
 
 export interface ServerProcess {
   url: string;
+  /** Where its /metrics is: `url`, or a port of its own for a reference whose HTTP front only answers GraphQL. */
+  metricsUrl: string;
   child: ChildProcess;
   /** Reads one sample from the server's /metrics (the first line whose name ends with `suffix`). */
   metric(suffix: string, labels?: Record<string, string>): Promise<number>;
   stop(): Promise<void>;
 }
 
-/** Spawns `node --import tsx <script> ...args` and waits for its `ready` log line. */
-export async function startServerProcess(script: string, args: string[], env: Record<string, string> = {}): Promise<ServerProcess> {
+/**
+ * Spawns `node --import tsx <script> ...args` and waits for its `ready` log line. `cwd` runs it
+ * from another checkout (the server as of an earlier commit, say), with that checkout's code,
+ * models and node_modules.
+ */
+export async function startServerProcess(script: string, args: string[], env: Record<string, string> = {}, cwd?: string): Promise<ServerProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', script, '--port', '0', ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, LOG_LEVEL: 'info', ...env },
+    cwd,
   });
   const lines = createInterface({ input: child.stdout! });
   let url = '';
+  let metricsUrl = '';
   const exited = once(child, 'exit').then(([code]) => {
     throw new Error(`${script} exited with code ${code} before it was ready`);
   });
   const ready = (async () => {
     for await (const line of lines) {
-      let entry: { msg?: string; url?: string };
+      let entry: { msg?: string; url?: string; metricsUrl?: string };
       try {
         entry = JSON.parse(line);
       } catch {
         continue;
       }
-      if (entry.msg === 'listening') url = entry.url!;
+      if (entry.msg === 'listening' && entry.url) {
+        url = entry.url;
+        metricsUrl = entry.metricsUrl ?? url;
+      }
+      // Fastify's own line, should a server announce itself only that way.
+      const fastify = /^Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(entry.msg ?? '');
+      if (fastify && !url) url = metricsUrl = fastify[1]!;
       if (entry.msg === 'ready') return;
     }
   })();
@@ -44,9 +58,10 @@ export async function startServerProcess(script: string, args: string[], env: Re
 
   return {
     url,
+    metricsUrl,
     child,
     async metric(suffix, labels = {}) {
-      const text = await (await fetch(`${url}/metrics`)).text();
+      const text = await (await fetch(`${metricsUrl}/metrics`)).text();
       const wanted = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
       for (const line of text.split('\n')) {
         if (line.startsWith('#')) continue;
