@@ -23,6 +23,8 @@
  * BENCH_CANDIDATE_DIR runs the candidate from another checkout (default: this one);
  * BENCH_BEFORE_DIR adds a "before" server (e.g. a worktree of the commit before issue 14).
  * BENCH_SECONDS (default 5) per measurement after 1 s of warm-up, BENCH_ROUNDS (default 2).
+ * BENCH_CPU_PROF=<dir> runs the PredictQL servers under `node --cpu-prof`, profiles into <dir>
+ * (one per server start: open them in Chrome DevTools or speedscope).
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -42,12 +44,14 @@ const WARMUP_MS = 1000;
 const MANY_ROWS = 256;
 const IRIS_RATE = 50;
 const RESULTS = 'bench/results/targets.json';
+const cpuProf = process.env.BENCH_CPU_PROF ? resolve(process.env.BENCH_CPU_PROF) : undefined;
 
 interface ServerSpec {
   name: string;
   script: string;
   args: () => string[];
   cwd?: string;
+  nodeArgs?: string[];
 }
 
 const predictql = (name: string, cwd: string): ServerSpec => ({
@@ -56,6 +60,7 @@ const predictql = (name: string, cwd: string): ServerSpec => ({
   // The default store (LMDB, L1 in front), empty at each start: hits come from what this run asked.
   args: () => ['--cache-url', `lmdb://${mkdtempSync(join(tmpdir(), 'predictql-targets-cache-'))}`],
   cwd,
+  nodeArgs: cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${join(cpuProf, name)}`] : [],
 });
 const candidates = (): ServerSpec[] => [predictql('predictql', candidateDir), ...(beforeDir ? [predictql('before', beforeDir)] : [])];
 const trivial: ServerSpec = { name: '(a) apollo constant', script: 'bench/trivial-server.ts', args: () => [] };
@@ -85,7 +90,7 @@ interface Measured {
 }
 
 async function withServer<T>(spec: ServerSpec, fn: (server: ServerProcess) => Promise<T>): Promise<T> {
-  const server = await startServerProcess(spec.script, spec.args(), {}, spec.cwd);
+  const server = await startServerProcess(spec.script, spec.args(), {}, spec.cwd, spec.nodeArgs);
   try {
     return await fn(server);
   } finally {

@@ -19,10 +19,10 @@ export interface ServerProcess {
 /**
  * Spawns `node --import tsx <script> ...args` and waits for its `ready` log line. `cwd` runs it
  * from another checkout (the server as of an earlier commit, say), with that checkout's code,
- * models and node_modules.
+ * models and node_modules. `nodeArgs` go to node itself (`--cpu-prof`, say).
  */
-export async function startServerProcess(script: string, args: string[], env: Record<string, string> = {}, cwd?: string): Promise<ServerProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', script, '--port', '0', ...args], {
+export async function startServerProcess(script: string, args: string[], env: Record<string, string> = {}, cwd?: string, nodeArgs: string[] = []): Promise<ServerProcess> {
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', script, '--port', '0', ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, LOG_LEVEL: 'info', ...env },
     cwd,
