@@ -87,6 +87,21 @@ interface Measured {
   measure: string;
   result: StreamResult;
   loopDelayP99Ms?: number;
+  /**
+   * The server's CPU time (all its threads: workers too) per response, warm-up included, in us:
+   * the figure that holds on a machine shared with other work, where requests/s do not.
+   */
+  cpuUsPerRequest?: number;
+}
+
+/** CPU seconds a process has used (user + system, all threads), from /proc. */
+function cpuSeconds(pid: number | undefined): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
+  } catch {
+    return Number.NaN;
+  }
 }
 
 async function withServer<T>(spec: ServerSpec, fn: (server: ServerProcess) => Promise<T>): Promise<T> {
@@ -100,11 +115,12 @@ async function withServer<T>(spec: ServerSpec, fn: (server: ServerProcess) => Pr
 
 function show(m: Measured, unit = 'req/s', factor = 1) {
   const r = m.result;
+  const cpu = m.cpuUsPerRequest !== undefined ? `  cpu ${fmt(m.cpuUsPerRequest)} us/req` : '';
   const errors = r.errors ? `  ERRORS ${r.errors} ${JSON.stringify(r.errorKinds)}` : '';
   const wrapped = r.sent > r.bodies ? `  (inputs repeated: ${r.sent} sent, ${r.bodies} distinct)` : '';
   const loop = m.loopDelayP99Ms !== undefined ? `  loop p99 ${m.loopDelayP99Ms.toFixed(1)} ms` : '';
   console.log(
-    `  r${m.round} ${m.server.padEnd(20)} ${m.measure.padEnd(18)} ${(r.throughput * factor).toFixed(0).padStart(7)} ${unit}  p50 ${r.p50Ms.toFixed(3)} ms  p99 ${r.p99Ms.toFixed(2)} ms${loop}${errors}${wrapped}`,
+    `  r${m.round} ${m.server.padEnd(20)} ${m.measure.padEnd(18)} ${fmt(r.throughput * factor).padStart(7)} ${unit}  p50 ${fmt(r.p50Ms, 3)} ms  p99 ${fmt(r.p99Ms, 2)} ms${cpu}${loop}${errors}${wrapped}`,
   );
 }
 
@@ -118,9 +134,10 @@ async function alternate(specs: ServerSpec[], fn: (spec: ServerSpec, server: Ser
   return out;
 }
 
-async function closed(server: ServerProcess, bodies: string, connections: number, offset = 0): Promise<StreamResult> {
+async function closed(server: ServerProcess, bodies: string, connections: number, offset = 0): Promise<{ result: StreamResult; cpuUsPerRequest: number }> {
+  const cpuBefore = cpuSeconds(server.child.pid);
   const [result] = await remoteLoad({ url: `${server.url}/graphql`, warmupMs: WARMUP_MS, durationMs: seconds * 1000, streams: [{ name: 'load', bodiesFile: bodies, connections, offset }] });
-  return result!;
+  return { result: result!, cpuUsPerRequest: ((cpuSeconds(server.child.pid) - cpuBefore) * 1e6) / Math.max(1, result!.responses) };
 }
 
 /** The server's event-loop delay p99 in ms (prom-client samples every 10 ms), where it publishes one. */
@@ -139,7 +156,7 @@ async function hitGroup(): Promise<Measured[]> {
   return alternate([...candidates(), trivial, mercurius], async (spec, server, round) => {
     const ms: Measured[] = [];
     for (const [measure, c] of [['hit c=64', 64], ['hit c=1', 1]] as const) {
-      const m = { server: spec.name, round, measure, result: await closed(server, hits, c) };
+      const m = { server: spec.name, round, measure, ...(await closed(server, hits, c)) };
       show(m);
       ms.push(m);
     }
@@ -154,7 +171,7 @@ async function computedGroup(): Promise<Measured[]> {
   return alternate([...candidates(), naive('iris')], async (spec, server, round) => {
     const ms: Measured[] = [];
     const run = async (measure: string, bodies: string, c: number, offset: number, unit?: string, factor?: number) => {
-      const m = { server: spec.name, round, measure, result: await closed(server, bodies, c, offset) };
+      const m = { server: spec.name, round, measure, ...(await closed(server, bodies, c, offset)) };
       show(m, unit, factor);
       ms.push(m);
     };
@@ -226,7 +243,8 @@ function errorsOf(ms: Measured[], server: string, measure: string): string {
   for (const m of ms.filter((x) => x.server === server && x.measure === measure)) for (const [k, v] of Object.entries(m.result.errorKinds)) kinds[k] = (kinds[k] ?? 0) + v;
   return Object.entries(kinds).map(([k, v]) => `${v} ${k}`).join(', ');
 }
-const fmt = (x: number, digits = 0) => (Number.isNaN(x) ? '-' : x.toFixed(digits));
+/** A figure, or '-' where there is none (NaN, or null: NaN after a JSON round trip). */
+const fmt = (x: number | null, digits = 0) => (x === null || Number.isNaN(x) ? '-' : x.toFixed(digits));
 const range = (xs: number[], digits: number) => (xs.length > 1 ? ` (${fmt(Math.min(...xs), digits)}-${fmt(Math.max(...xs), digits)})` : '');
 
 interface Row {
@@ -249,13 +267,15 @@ function ratioRow(ms: Measured[], target: string, measure: string, label: string
   const perRound = cand.map((c, k) => c / ref[k]!);
   const ratio = median(cand) / median(ref);
   const befRatio = bef.length ? ` (before: ${fmt(median(bef) / median(ref), 2)}x)` : '';
+  const cpu = (server: string) => median(ms.filter((m) => m.server === server && m.measure === measure && m.cpuUsPerRequest !== undefined).map((m) => m.cpuUsPerRequest!));
+  const cpuNote = Number.isNaN(cpu('predictql')) ? '' : `; server CPU per request ${fmt(cpu('predictql'))} us${bef.length ? ` (before ${fmt(cpu('before'))})` : ''} vs ${fmt(cpu(reference))}: ${fmt(cpu(reference) / cpu('predictql'), 2)}x`;
   return {
     target,
     measure: label,
     candidate: fmt(median(cand), digits) + range(cand, digits),
     before: bef.length ? fmt(median(bef), digits) : '',
     reference: `${reference}: ${fmt(median(ref), digits)}`,
-    result: `**${fmt(ratio, 2)}x**${range(perRound, 2)}${befRatio}`,
+    result: `**${fmt(ratio, 2)}x**${range(perRound, 2)}${befRatio}${cpuNote}`,
     goal: goal === undefined ? 'report' : `>= ${goal}x`,
     reached: goal === undefined ? '' : ratio >= goal ? 'yes' : 'no',
     errors: [errorsOf(ms, 'predictql', measure), bef.length ? errorsOf(ms, 'before', measure) && `before: ${errorsOf(ms, 'before', measure)}` : '', errorsOf(ms, reference, measure) && `ref: ${errorsOf(ms, reference, measure)}`].filter(Boolean).join('; '),
@@ -336,7 +356,7 @@ function report(saved: Record<string, GroupRecord>): string {
     '|---|---|---|---|---|---|---|---|---|',
     ...rows.map((r) => `| ${r.target} | ${r.measure} | ${r.candidate} | ${r.before} | ${r.reference} | ${r.result} | ${r.goal} | ${r.reached} | ${r.errors || 'none'} |`),
     '',
-    'Medians over rounds; in brackets the range over rounds (of the figure, or of the per-round ratio). Throughput counts answered requests only (status 200, no errors).',
+    'Medians over rounds; in brackets the range over rounds (of the figure, or of the per-round ratio). Throughput counts answered requests only (status 200, no errors). Server CPU per request: the server process\'s user + system time (workers included) over the measurement and its warm-up, per response; the ratio given is the reference\'s over PredictQL\'s (above 1: PredictQL spends less), the figure that survives a machine shared with other work.',
     '',
     '## Runs',
     '',
@@ -346,11 +366,11 @@ function report(saved: Record<string, GroupRecord>): string {
       `- **${name}**: ${g.date}; ${g.settings.seconds} s per measurement${name === 'mixed' ? ` (mixed: ${2 * g.settings.seconds} s)` : ''} after ${g.settings.warmupMs} ms of warm-up, ${g.settings.rounds} rounds; ${g.machine.cpus} cores (${g.machine.model}), Node ${g.machine.node}, load average before ${g.machine.loadAverageBefore.map((x) => x.toFixed(2)).join(' ')}; predictql: ${g.candidate.dir} at ${g.candidate.commit}${g.before ? `; before: ${g.before.dir} at ${g.before.commit}` : ''}`,
     );
   }
-  lines.push('', '## Every measurement', '', '| group | round | server | measure | answered/s | p50 ms | p99 ms | errors | response bytes |', '|---|---|---|---|---|---|---|---|---|');
+  lines.push('', '## Every measurement', '', '| group | round | server | measure | answered/s | p50 ms | p99 ms | server CPU us/request | errors | response bytes |', '|---|---|---|---|---|---|---|---|---|---|');
   for (const [name, g] of Object.entries(saved)) {
     for (const m of g.measurements) {
       const r = m.result;
-      lines.push(`| ${name} | ${m.round} | ${m.server} | ${m.measure} | ${fmt(r.throughput, 1)} | ${fmt(r.p50Ms, 3)} | ${fmt(r.p99Ms, 2)} | ${r.errors ? `${r.errors} ${JSON.stringify(r.errorKinds)}` : 0} | ${fmt(r.responseBytes)} |`);
+      lines.push(`| ${name} | ${m.round} | ${m.server} | ${m.measure} | ${fmt(r.throughput, 1)} | ${fmt(r.p50Ms, 3)} | ${fmt(r.p99Ms, 2)} | ${m.cpuUsPerRequest === undefined ? '' : fmt(m.cpuUsPerRequest)} | ${r.errors ? `${r.errors} ${JSON.stringify(r.errorKinds)}` : 0} | ${fmt(r.responseBytes)} |`);
     }
   }
   return `${lines.join('\n')}\n`;

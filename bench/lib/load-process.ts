@@ -56,6 +56,8 @@ export interface StreamResult {
   responseBytes: number;
   /** Bodies sent, warm-up included; above the file's count means inputs were sent again. */
   sent: number;
+  /** Responses of any status received, warm-up included: divides the server's CPU time. */
+  responses: number;
   bodies: number;
 }
 
@@ -109,6 +111,7 @@ function errorKind(status: number, body: Buffer): string {
 
 class Stats {
   latencies: number[] = [];
+  responses = 0;
   errors = 0;
   errorKinds: Record<string, number> = {};
   bytes = 0;
@@ -183,6 +186,7 @@ export async function runLoad(spec: LoadSpec): Promise<StreamResult[]> {
     const next = () => requests[((stream.offset ?? 0) + sent++) % requests.length]!;
     const record = (started: number, status: number, body: Buffer | undefined, error?: string) => {
       const now = performance.now();
+      if (error === undefined) stats.responses++;
       if (started < measureFrom || now > end) return; // warm-up, or after the window
       if (error !== undefined) return stats.error(error);
       if (status !== 200 || body!.indexOf(ERRORS) >= 0) return stats.error(errorKind(status, body!));
@@ -252,6 +256,7 @@ export async function runLoad(spec: LoadSpec): Promise<StreamResult[]> {
       meanMs: sorted.reduce((s, v) => s + v, 0) / Math.max(1, sorted.length),
       responseBytes: sorted.length ? stats.bytes / sorted.length : 0,
       sent,
+      responses: stats.responses,
       bodies,
     };
   });
