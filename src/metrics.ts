@@ -42,6 +42,13 @@ export class Metrics {
     collect: this.flushDeferred,
   });
 
+  readonly requestSeconds = new Histogram({
+    name: 'predictql_request_seconds',
+    help: 'Time of a whole GraphQL request, from its arrival to its answer being ready to send, in seconds',
+    buckets: SECONDS_BUCKETS,
+    registers: [this.registry],
+  });
+
   readonly outputsFetched = new Counter({
     name: 'predictql_outputs_fetched_total',
     help: 'Batches that asked ONNX Runtime for each graph output, by model and output (outputs no selected field needs are not fetched)',

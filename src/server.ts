@@ -30,7 +30,8 @@ import { isAdminRequest } from './http/admin-token.ts';
 import { createFront } from './http/app.ts';
 import { graphqlRoutes } from './http/routes/graphql.ts';
 import { healthRoutes } from './http/routes/health.ts';
-import { landingRoutes } from './http/routes/landing.ts';
+import { LiveSampler } from './http/front/live-sampler.ts';
+import { frontPageRoutes } from './http/routes/front.ts';
 import { metricsRoutes } from './http/routes/metrics.ts';
 import { playgroundAssetRoutes, playgroundPageFor } from './http/routes/playground.ts';
 import { Metrics } from './metrics.ts';
@@ -126,7 +127,9 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   // The routes, one plugin per concern (src/http/routes/); a new one is a file and a line here.
   await front.register(healthRoutes, { registry, state: () => (shuttingDown ? 'shutting down' : started ? 'ready' : 'loading') });
   await front.register(metricsRoutes, { metrics });
-  await front.register(landingRoutes, { models: () => registry.list(), links: { playground: config.playground } });
+  // The front page and the live panel (one shared sampler of this server's metrics).
+  const live = new LiveSampler({ metrics, workers: pool.size, waitingBatches: () => dispatcher.queued });
+  await front.register(frontPageRoutes, { models: () => registry.list(), live, playground: config.playground });
   if (config.playground) await front.register(playgroundAssetRoutes);
   await front.register(graphqlRoutes, {
     apollo,
@@ -177,6 +180,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       await dispatcher.idle();
       await pool.close();
       await cache.close();
+      live.close();
       logger.info('stopped');
     })();
     return closing;

@@ -1,4 +1,5 @@
-/** The HTTP surface around /graphql: probes, metrics and the offline playground. */
+/** The HTTP surface around /graphql: probes, metrics, the offline playground and the front page. */
+import { readFileSync } from 'node:fs';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { brotliCompressSync, gzipSync } from 'node:zlib';
@@ -31,7 +32,8 @@ describe('http', () => {
     assert.match(html, /GraphiQL/);
     assert.doesNotMatch(html, /https?:\/\//, 'the page references no other host');
     const assets = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]!).filter((url) => !url.startsWith('data:'));
-    assert.deepEqual(assets.sort(), ['/playground/graphiql.css', '/playground/graphiql.js', '/playground/react-dom.js', '/playground/react.js']);
+    // The page's own files, and a link back to the front page.
+    assert.deepEqual(assets.sort(), ['/', '/playground/graphiql.css', '/playground/graphiql.js', '/playground/react-dom.js', '/playground/react.js']);
     for (const asset of assets) {
       const res = await server.get(asset);
       assert.equal(res.status, 200, asset);
@@ -54,18 +56,55 @@ describe('http', () => {
     assert.deepEqual(await query.json(), { data: { model: { name: 'iris' } } });
   });
 
-  it('introduces the server at /: its models, links, and a form per image model', async () => {
+  it('introduces the server at /: a page built from the models, their samples, and the live panel', async () => {
     const res = await server.get('/');
     assert.equal(res.status, 200);
+    assert.match(res.headers.get('content-security-policy')!, /default-src 'self'/);
     const html = await res.text();
-    for (const name of ['iris', 'spam', 'prompt-injection', 'digits', 'symbols', 'ocr', 'ocr-page', 'vad']) assert.match(html, new RegExp(`<tr data-model="${name}">`));
-    const digits = (await server.graphql('{ model(name: "digits") { version versionName } }')).data.model;
-    assert.match(html, new RegExp(`<tr data-model="digits">[\\s\\S]*?CLASSIFICATION[\\s\\S]*?${digits.version} \\(${digits.versionName}\\)[\\s\\S]*?IMAGE[\\s\\S]*?READY`));
     assert.match(html, /href="\/graphql"/);
+    assert.match(html, /href="\/live"/);
     assert.match(html, /href="\/metrics"/);
-    const forms = [...html.matchAll(/<form class="try" data-model="([^"]+)"/g)].map((m) => m[1]);
-    assert.deepEqual(forms, ['digits', 'ocr', 'ocr-page', 'symbols']);
     assert.doesNotMatch(html, /(?:src|href)="(?!\/|data:)/, 'nothing is loaded from another host');
+    for (const asset of [...html.matchAll(/(?:src|href)="(\/front\/[^"]+)"/g)].map((m) => m[1]!)) {
+      const file = await server.get(asset);
+      assert.equal(file.status, 200, asset);
+      assert.match(file.headers.get('content-type')!, /^text\/(javascript|css)/);
+    }
+    // What the page builds its forms from: every model, with the manifest's feature names and samples.
+    const { tag, models } = (await (await server.get('/front/models.json')).json()) as { tag: string; models: Array<Record<string, any>> };
+    assert.match(tag, /^[0-9a-f]{16}$/);
+    assert.deepEqual(models.map((m) => [m.name, m.input, m.state]), [
+      ['digits', 'image', 'READY'], ['iris', 'features', 'READY'], ['ocr', 'image', 'READY'], ['ocr-page', 'image', 'READY'],
+      ['prompt-injection', 'text', 'READY'], ['spam', 'text', 'READY'], ['symbols', 'image', 'READY'], ['vad', 'audio', 'READY'],
+    ]);
+    const iris = models.find((m) => m.name === 'iris')!;
+    assert.deepEqual(iris.features, [
+      { name: 'sepal_length_cm', example: 5.1 }, { name: 'sepal_width_cm', example: 3.5 }, { name: 'petal_length_cm', example: 1.4 }, { name: 'petal_width_cm', example: 0.2 },
+    ]);
+    assert.deepEqual(models.filter((m) => m.drawable).map((m) => m.name), ['digits', 'symbols']);
+    const wav = await fetch(`${server.url}/front/samples/vad`);
+    assert.equal(wav.headers.get('content-type'), 'audio/wav');
+    assert.deepEqual(Buffer.from(await wav.arrayBuffer()), readFileSync('models/vad/sample.wav'));
+    assert.equal((await server.get('/front/samples/iris')).status, 404);
+    assert.equal((await server.get('/front/nothing.js')).status, 404);
+
+    // The live panel: the first read starts the sampler; a second later there are points that count requests.
+    await server.get('/live/stats.json');
+    for (let i = 0; i < 10; i++) await server.graphql(`{ predict(model: "iris", input: {features: [5.0, 3.6, 1.4, ${i / 10}]}) { cached } }`);
+    let points: Array<Record<string, number | null>> = [];
+    for (let tries = 0; tries < 50 && !points.some((p) => (p.requestsPerSecond as number) > 0); tries++) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      points = ((await (await server.get('/live/stats.json')).json()) as { points: typeof points }).points;
+    }
+    const busy = points.find((p) => (p.requestsPerSecond as number) > 0)!;
+    assert.ok(busy, JSON.stringify(points));
+    assert.ok((busy.p99Ms as number) >= (busy.p50Ms as number) && (busy.p50Ms as number) > 0, JSON.stringify(busy));
+    assert.ok((busy.meanBatchSize as number) >= 1 && (busy.workerUtilisation as number) >= 0 && (busy.workerUtilisation as number) <= 1, JSON.stringify(busy));
+    const last = points.at(-1)!.t as number;
+    assert.deepEqual(((await (await server.get(`/live/stats.json?since=${last}`)).json()) as { points: unknown[] }).points.filter((p) => (p as { t: number }).t <= last), []);
+    const live = await server.get('/live');
+    assert.equal(live.status, 200);
+    assert.match(await live.text(), /id="live-tiles"/);
   });
 
   it('reads gzip and br request bodies, ignores a trailing slash, and matches paths case-sensitively', async () => {

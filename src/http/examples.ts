@@ -123,15 +123,15 @@ function batchTab(models: ServedModel[]): ExampleTab | undefined {
   };
 }
 
-/** One request, several models: each alias names one model's answer to an inline input. */
+/**
+ * One request, several models: each alias names one model's answer to its own sample, the input
+ * it was made for (a mail to the spam filter, a prompt to the injection detector, a row to iris).
+ */
 function aliasesTab(models: ServedModel[]): ExampleTab | undefined {
   const inline = models.filter((m) => m.sample.kind === 'text' || m.sample.kind === 'features');
   if (inline.length < 2) return undefined;
-  const textModels = inline.filter((m) => m.sample.kind === 'text');
   const fields = inline.map((model) => {
-    // Text models all read the same message, so their answers can be compared side by side.
-    const sample = model.sample.kind === 'text' && textModels[0]!.sample.kind === 'text' ? { kind: 'text' as const, text: textModels[0]!.sample.text } : model.sample;
-    const input = inputOf(sample) as { literal: string };
+    const input = inputOf(model.sample) as { literal: string };
     return `  ${aliasFor(model.name)}: predict(model: ${JSON.stringify(model.name)}, input: ${input.literal}) {\n    ... on Classification { label score }\n  }`;
   });
   return { query: `# Aliases ask several models in one request; each answer comes back under its alias.\nquery SeveralModels {\n${fields.join('\n')}\n}\n` };

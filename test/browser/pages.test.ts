@@ -1,16 +1,19 @@
 /**
- * The playground and the front page in a real browser (Debian's chromium): the examples run and
- * show their answers, a digit drawn on the canvas is recognised, an uploaded text line and page are read,
- * and no request ever leaves 127.0.0.1. Screenshots go to test-artifacts/browser/.
+ * The playground in a real browser (Debian's chromium): the examples run and show their answers,
+ * a file goes into a variable without pasting base64, a returning browser gets new example tabs
+ * when the models changed, and no request ever leaves 127.0.0.1. Screenshots go to
+ * test-artifacts/browser/. The front page has its own file (front.test.ts).
  */
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { ARTIFACTS_DIR, launchChromium } from '../helpers/browser.ts';
-import { renderPage } from '../helpers/render-page.ts';
 import { renderTextLine } from '../helpers/render.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
+
+// Functions passed to page.evaluate run in the browser, where this exists.
+declare const localStorage: any;
 
 describe('in a browser', () => {
   let server: TestServer;
@@ -82,47 +85,57 @@ describe('in a browser', () => {
     await page.close();
   });
 
-  it('recognises a digit drawn on the front page, and a text line uploaded there', async () => {
+  it('puts a file into a variable without pasting base64, and answers the VAD example with speech', async () => {
     const page = await context.newPage();
-    await page.goto(`${origin}/`);
-    assert.equal(await page.locator('tr[data-model]').count(), 8);
-    assert.match(await page.locator('tr[data-model="iris"]').innerText(), /CLASSIFICATION\s+\w{12} \(1\.0\.0\)\s+FEATURES\s+READY/);
+    const errors: string[] = [];
+    page.on('pageerror', (error) => errors.push(error.message));
+    await page.goto(`${origin}/graphql`);
+    await page.locator('.graphiql-tab').first().waitFor();
+    // The VAD example's sample is speech: it finds a segment.
+    const vad = await runTab(page, 'Vad');
+    assert.equal(vad.data.predict.segments.length, 1, JSON.stringify(vad.data.predict));
+    assert.ok(vad.data.predict.speechRatio > 0.5);
+    // The aliases example asks each model about an input made for it.
+    const aliases = await runTab(page, 'SeveralModels');
+    assert.deepEqual(
+      Object.fromEntries(Object.entries(aliases.data).map(([k, v]) => [k, (v as { label: string }).label])),
+      { iris: 'setosa', promptInjection: 'injection', spam: 'spam' },
+    );
+    // A rendered line chosen as a file becomes $image of the Ocr tab, and the query reads it.
+    await page.locator('.graphiql-tab-button[title="Ocr"]').click();
+    const line = await renderTextLine('File to variable');
+    await page.locator('#var-file').setInputFiles({ name: 'line.png', mimeType: 'image/png', buffer: Buffer.from(line) });
+    await page.locator('#var-status').filter({ hasText: '$image' }).waitFor();
+    const ocr = await runTab(page, null);
+    assert.equal(ocr.data.predict.text, 'File to variable');
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
 
-    // Draw a 7 with the mouse: a bar across the top, then a stroke down to the left.
-    const form = page.locator('form[data-model="digits"]');
-    const canvas = form.locator('canvas');
-    await canvas.scrollIntoViewIfNeeded();
-    const box = (await canvas.boundingBox())!;
-    await page.mouse.move(box.x + 70, box.y + 60);
-    await page.mouse.down();
-    for (const [x, y] of [[210, 60], [190, 120], [160, 180], [135, 240]] as const) await page.mouse.move(box.x + x, box.y + y, { steps: 8 });
-    await page.mouse.up();
-    await form.locator('button[type=submit]').click();
-    await form.locator('output .label').waitFor();
-    assert.equal(await form.locator('output .label').innerText(), '7');
-    await page.screenshot({ path: join(ARTIFACTS_DIR, 'front-page-digit.png'), fullPage: true });
-
-    // Upload a rendered line of text to the OCR form.
-    const ocr = page.locator('form[data-model="ocr"]');
-    const line = await renderTextLine('Hello 2026');
-    await ocr.locator('input[type=file]').setInputFiles({ name: 'line.png', mimeType: 'image/png', buffer: Buffer.from(line) });
-    await ocr.locator('output .label').waitFor();
-    assert.equal(await ocr.locator('output .label').innerText(), '"Hello 2026"');
-
-    // A page to the page reader: its lines, one under the other, and how many were found.
-    const reader = page.locator('form[data-model="ocr-page"]');
-    const letter = await renderPage(['Dear reader,', 'this page has two lines.'], { size: 28 });
-    await reader.locator('input[type=file]').setInputFiles({ name: 'page.png', mimeType: 'image/png', buffer: Buffer.from(letter.bytes) });
-    await reader.locator('output .label').waitFor();
-    assert.equal(await reader.locator('output .label').innerText(), 'Dear reader,\nthis page has two lines.');
-    assert.match(await reader.locator('output').innerText(), /2 lines found/);
-
-    // An image the model cannot read gets the server's error message, shown in the form.
-    const symbols = page.locator('form[data-model="symbols"]');
-    await symbols.locator('input[type=file]').setInputFiles({ name: 'broken.png', mimeType: 'image/png', buffer: Buffer.from('not a png at all') });
-    await symbols.locator('output.error').waitFor();
-    assert.match(await symbols.locator('output').innerText(), /image/i);
-    await page.screenshot({ path: join(ARTIFACTS_DIR, 'front-page-ocr.png'), fullPage: true });
+  it('gives a returning browser the new example tabs once the models changed', async () => {
+    const page = await context.newPage();
+    await page.goto(`${origin}/graphql`);
+    await page.locator('.graphiql-tab').first().waitFor();
+    // What GraphiQL saved for this browser, as if the server had served other models last time.
+    await page.evaluate(() => {
+      localStorage.setItem('graphiql:tabState', JSON.stringify({ activeTabIndex: 0, tabs: [{ id: 'old', hash: 'old', title: 'OldModel', query: 'query OldModel { models { name } }', variables: null, headers: null, operationName: 'OldModel', response: null }] }));
+      localStorage.setItem('predictql:examples', 'an-older-set-of-examples');
+    });
+    await page.reload();
+    await page.locator('.graphiql-tab').first().waitFor();
+    const titles = (await page.locator('.graphiql-tab').allInnerTexts()).map((t) => t.trim());
+    assert.equal(titles[0], 'Iris');
+    assert.ok(!titles.includes('OldModel'), titles.join(', '));
+    // The same examples as last time: the browser's own tabs stay as they are.
+    await page.evaluate(() => {
+      const state = JSON.parse(localStorage.getItem('graphiql:tabState')!);
+      state.tabs[0].title = 'MyEditedTab';
+      state.tabs[0].query = 'query MyEditedTab { models { name } }';
+      localStorage.setItem('graphiql:tabState', JSON.stringify(state));
+    });
+    await page.reload();
+    await page.locator('.graphiql-tab').first().waitFor();
+    assert.equal((await page.locator('.graphiql-tab').first().innerText()).trim(), 'MyEditedTab');
     await page.close();
   });
 

@@ -42,6 +42,7 @@ export function timingsPlugin(metrics: Metrics, logger: Logger): ApolloServerPlu
             timings.add('serialization', performance.now() - started);
             response.body.singleResult.extensions = { ...response.body.singleResult.extensions, timings: timings.report(), requestId: context.requestId };
           }
+          metrics.requestSeconds.observe((performance.now() - timings.startedAt) / 1000);
           for (const phase of PHASES) {
             const ms = timings.ms[phase];
             // Buffered, handed to prom-client when /metrics is read.
