@@ -99,6 +99,7 @@ describe('http', () => {
     const busy = points.find((p) => (p.requestsPerSecond as number) > 0)!;
     assert.ok(busy, JSON.stringify(points));
     assert.ok((busy.p99Ms as number) >= (busy.p50Ms as number) && (busy.p50Ms as number) > 0, JSON.stringify(busy));
+    assert.equal(typeof busy.cacheHitRatio, 'number', 'cache lookups are counted');
     assert.ok((busy.meanBatchSize as number) >= 1 && (busy.workerUtilisation as number) >= 0 && (busy.workerUtilisation as number) <= 1, JSON.stringify(busy));
     const last = points.at(-1)!.t as number;
     assert.deepEqual(((await (await server.get(`/live/stats.json?since=${last}`)).json()) as { points: unknown[] }).points.filter((p) => (p as { t: number }).t <= last), []);

@@ -75,7 +75,8 @@ async function values(metric: Histogram | Counter | Gauge): Promise<ValuesOf> {
 
 function sumOf(values: ValuesOf, name: string, where: (labels: Record<string, unknown>) => boolean = () => true): number {
   let total = 0;
-  for (const v of values) if (v.metricName === name && where(v.labels)) total += v.value;
+  // A histogram's values name their series (_sum, _count, _bucket); a counter's and a gauge's do not.
+  for (const v of values) if ((v.metricName ?? name) === name && where(v.labels)) total += v.value;
   return total;
 }
 
