@@ -284,6 +284,29 @@ describe('the front page in a browser', () => {
     await phone.close();
   });
 
+  it('records from the microphone and finds the speech in the recording', async () => {
+    // Chromium's fake microphone plays the speech fixture once; the permission prompt is accepted.
+    const withMicrophone = await launchChromium(['--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-audio-capture=${join(process.cwd(), 'test/fixtures/speech.wav')}%noloop`]);
+    try {
+      const page = await withMicrophone.newPage();
+      page.on('pageerror', (error) => consoleErrors.push(error.message));
+      page.on('request', (request) => requested.push(request.url()));
+      await page.goto(`${origin}/#model=vad`);
+      const vad = page.locator('form[data-model="vad"]');
+      const record = vad.getByRole('button', { name: 'Record' });
+      await record.click();
+      await vad.getByRole('button', { name: 'Stop' }).waitFor();
+      await page.waitForTimeout(5500);
+      await vad.getByRole('button', { name: 'Stop' }).click();
+      await vad.locator('.answer .result').waitFor();
+      const text = await vad.locator('.answer').innerText();
+      assert.match(text, /\d+\.\d\d s – \d+\.\d\d s/, text);
+      assert.equal(await record.getAttribute('aria-pressed'), 'false');
+    } finally {
+      await withMicrophone.close();
+    }
+  });
+
   it('never sent a request anywhere but this server, and logged no error', () => {
     assert.ok(requested.length > 20, `the pages made requests (${requested.length})`);
     const elsewhere = requested.filter((url) => !url.startsWith(`${origin}/`) && !url.startsWith('data:') && !url.startsWith('blob:'));

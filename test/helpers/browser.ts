@@ -12,13 +12,14 @@ export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 /** Where the browser tests leave their screenshots (git-ignored; CI keeps them as artifacts). */
 export const ARTIFACTS_DIR = join(import.meta.dirname, '..', '..', 'test-artifacts', 'browser');
 
-export async function launchChromium(): Promise<Browser> {
+/** `extraArgs`: more chromium flags, such as a fake microphone. */
+export async function launchChromium(extraArgs: string[] = []): Promise<Browser> {
   if (!existsSync(CHROMIUM_PATH)) {
     throw new Error(`no browser at ${CHROMIUM_PATH}: install Debian's chromium (apt-get install -y chromium) or set CHROMIUM_PATH`);
   }
   mkdirSync(ARTIFACTS_DIR, { recursive: true });
   return chromium.launch({
     executablePath: CHROMIUM_PATH,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', ...extraArgs],
   });
 }

@@ -12,7 +12,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ServedModel } from '../../models/served-model.ts';
-import { PAGE_CSP } from '../html.ts';
+import { FRONT_CSP } from '../html.ts';
 import type { LiveSampler } from './live-sampler.ts';
 import { modelCards, sampleFile } from './model-cards.ts';
 import { frontPage, livePage } from './pages.ts';
@@ -43,7 +43,7 @@ const ASSETS = new Map(
   ['front.js', 'live.js', 'charts.js', 'front.css'].map((file) => [file, { type: ASSET_TYPES[file.slice(file.lastIndexOf('.'))]!, body: readFileSync(join(ASSET_DIR, file)) }]),
 );
 
-const html = (body: string): FrontReply => ({ status: 200, type: 'text/html; charset=utf-8', body, headers: { 'content-security-policy': PAGE_CSP } });
+const html = (body: string): FrontReply => ({ status: 200, type: 'text/html; charset=utf-8', body, headers: { 'content-security-policy': FRONT_CSP } });
 const json = (value: unknown): FrontReply => ({ status: 200, type: 'application/json; charset=utf-8', body: JSON.stringify(value), headers: { 'cache-control': 'no-store' } });
 const notFound = (what: string): FrontReply => ({ status: 404, type: 'text/plain; charset=utf-8', body: `${what} not found\n` });
 
