@@ -32,13 +32,18 @@ function codeBlocks(markdown: string): Block[] {
   }));
 }
 
-/** The request a block shows: a GraphQL document, or the body and headers of a curl command. */
-function requestOf(block: Block): { query: string; headers: Record<string, string> } {
-  if (block.lang === 'graphql') return { query: block.text, headers: {} };
-  const body = block.text.match(/-d '(\{[\s\S]*?\})'/);
-  assert.ok(body, `README line ${block.line}: a curl command with a JSON body`);
+/**
+ * The request a block shows: a GraphQL document, or the query and headers of a curl command (a
+ * POST with a JSON body, or `curl -G` with the query in `--data-urlencode`, sent as a GET).
+ */
+function requestOf(block: Block): { query: string; headers: Record<string, string>; get: boolean } {
+  if (block.lang === 'graphql') return { query: block.text, headers: {}, get: false };
   const headers = Object.fromEntries([...block.text.matchAll(/-H '([^:]+): ([^']+)'/g)].map((m) => [m[1]!.toLowerCase(), m[2]!]));
-  return { query: (JSON.parse(body[1]!) as { query: string }).query, headers };
+  const urlencoded = block.text.match(/ -G [\s\S]*--data-urlencode 'query=([^']+)'/);
+  if (urlencoded) return { query: urlencoded[1]!, headers, get: true };
+  const body = block.text.match(/-d '(\{[\s\S]*?\})'/);
+  assert.ok(body, `README line ${block.line}: a curl command with a JSON body or a -G query`);
+  return { query: (JSON.parse(body[1]!) as { query: string }).query, headers, get: false };
 }
 
 /** An answer's shape: its keys, recursively, with every leaf reduced to its type. */
@@ -83,7 +88,7 @@ describe('the README walk-through', () => {
     let compared = 0;
     for (const answer of answers) {
       const { block, variables } = questionFor(answer);
-      const { query, headers } = requestOf(block);
+      const { query, headers, get } = requestOf(block);
       // Mutations, and queries on state they created (a job by its id), are walked through by
       // the tests of their own feature; here, the answers any server gives to the same question.
       if (/^\s*mutation\b/m.test(query) || (query.includes('$') && !variables)) {
@@ -91,7 +96,9 @@ describe('the README walk-through', () => {
         continue;
       }
       compared++;
-      const res = await server.graphql(query, variables ? await variables() : undefined, { headers });
+      const res = get
+        ? ((await (await fetch(`${server.url}/graphql?query=${encodeURIComponent(query)}`, { headers })).json()) as Awaited<ReturnType<TestServer['graphql']>>)
+        : await server.graphql(query, variables ? await variables() : undefined, { headers });
       const got = { data: res.data, ...(res.errors ? { errors: res.errors } : {}), ...(res.extensions ? { extensions: res.extensions } : {}) };
       const shown = JSON.parse(answer.text) as { data: unknown; extensions?: { requestId?: string } };
       if (shown.extensions?.requestId === '...') {
