@@ -114,25 +114,21 @@ describe('in a browser', () => {
 
   it('gives a returning browser the new example tabs once the models changed', async () => {
     const page = await context.newPage();
-    await page.goto(`${origin}/graphql`);
-    await page.locator('.graphiql-tab').first().waitFor();
-    // What GraphiQL saved for this browser, as if the server had served other models last time.
+    // What GraphiQL saved for this browser, as if the server had served other models last time;
+    // written from a page of this origin without GraphiQL on it, so nothing overwrites it.
+    await page.goto(`${origin}/front/models.json`);
     await page.evaluate(() => {
       localStorage.setItem('graphiql:tabState', JSON.stringify({ activeTabIndex: 0, tabs: [{ id: 'old', hash: 'old', title: 'OldModel', query: 'query OldModel { models { name } }', variables: null, headers: null, operationName: 'OldModel', response: null }] }));
       localStorage.setItem('predictql:examples', 'an-older-set-of-examples');
     });
-    await page.reload();
+    await page.goto(`${origin}/graphql`);
     await page.locator('.graphiql-tab').first().waitFor();
     const titles = (await page.locator('.graphiql-tab').allInnerTexts()).map((t) => t.trim());
     assert.equal(titles[0], 'Iris');
     assert.ok(!titles.includes('OldModel'), titles.join(', '));
-    // The same examples as last time: the browser's own tabs stay as they are.
-    await page.evaluate(() => {
-      const state = JSON.parse(localStorage.getItem('graphiql:tabState')!);
-      state.tabs[0].title = 'MyEditedTab';
-      state.tabs[0].query = 'query MyEditedTab { models { name } }';
-      localStorage.setItem('graphiql:tabState', JSON.stringify(state));
-    });
+    // The same examples as last time: the browser's own edits stay.
+    await page.locator('.graphiql-query-editor .CodeMirror').evaluate((el: any) => el.CodeMirror.setValue('query MyEditedTab { models { name } }'));
+    await page.waitForFunction(() => (localStorage.getItem('graphiql:tabState') ?? '').includes('MyEditedTab'));
     await page.reload();
     await page.locator('.graphiql-tab').first().waitFor();
     assert.equal((await page.locator('.graphiql-tab').first().innerText()).trim(), 'MyEditedTab');
