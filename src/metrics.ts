@@ -101,8 +101,8 @@ export class Metrics {
 
   readonly queueDepth = new Gauge({
     name: 'predictql_queue_depth',
-    help: 'Inputs waiting in each model queue',
-    labelNames: ['model'] as const,
+    help: 'Inputs waiting in each model queue, by model and priority (interactive: predict, predictMany; background: prediction jobs)',
+    labelNames: ['model', 'priority'] as const,
     registers: [this.registry],
   });
 
@@ -171,10 +171,18 @@ export class Metrics {
   }
 
   /** Pool utilisation, read when Prometheus scrapes: workers, workers busy, batches waiting. */
-  watchPool(size: number, busy: () => number, waiting: () => number): void {
+  watchPool(size: number, busy: () => number, waiting: (priority: 'interactive' | 'background') => number): void {
     new Gauge({ name: 'predictql_pool_workers', help: 'Inference worker threads', registers: [this.registry], collect() { this.set(size); } });
     new Gauge({ name: 'predictql_pool_busy_workers', help: 'Inference workers running a batch now', registers: [this.registry], collect() { this.set(busy()); } });
-    new Gauge({ name: 'predictql_pool_waiting_batches', help: 'Batches waiting for a free worker', registers: [this.registry], collect() { this.set(waiting()); } });
+    new Gauge({
+      name: 'predictql_pool_waiting_batches',
+      help: 'Batches waiting for a free worker, by priority (interactive; background: prediction jobs)',
+      labelNames: ['priority'] as const,
+      registers: [this.registry],
+      collect() {
+        for (const priority of ['interactive', 'background'] as const) this.set({ priority }, waiting(priority));
+      },
+    });
   }
 
   private readonly phaseChildren = new Children<Observer>(([phase]) => this.requestPhaseSeconds.labels({ phase: phase! }));

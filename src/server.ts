@@ -66,7 +66,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const pool = new InferencePool({ workers: config.workers, ortThreads: config.ortThreads, ortSpinning: config.ortSpinning, niceIncrement: config.workerNice, heapMb: config.workerHeapMb });
   pool.on('workerError', (error: Error) => logger.error({ err: error }, 'an idle inference worker failed; it was replaced'));
   const dispatcher = new Dispatcher(pool.size);
-  metrics.watchPool(pool.size, () => dispatcher.busy, () => dispatcher.queued);
+  metrics.watchPool(pool.size, () => dispatcher.busy, (priority) => dispatcher.queuedAt(priority));
   const lifecycle = new ModelLifecycle(config.modelsDir, defaults, pool, metrics, logger, (model) => predictions.drain(model));
   const registry = new ModelRegistry(models, (model) => lifecycle.load(model));
   const predictions = new Predictions(registry, pool, dispatcher, cache, metrics, { deadlineMs: config.deadlineMs });

@@ -21,12 +21,16 @@
  * from the model's recent batches) would outlast its deadline: under overload the excess gets a
  * fast OVERLOADED instead of a slow DEADLINE_EXCEEDED, and what is accepted can still finish in
  * time. Inputs whose requests all left (deadline passed, client gone) are dropped before they run.
+ *
+ * A batcher has one priority (see dispatcher.ts): a model version has an interactive batcher, and
+ * a background one once a prediction job runs on it, so a job's inputs never ride in an
+ * interactive batch and are admitted only as interactive traffic leaves workers free.
  */
 import DataLoader from 'dataloader';
 import { codeOf, inferenceFailed, itemFailed, overloaded, overloadedForBatch, overloadedForDeadline, workerCrashed } from '../domain/errors.ts';
 import type { BatchPolicy, ClassificationNeeds, Payload } from '../domain/types.ts';
 import type { Metrics } from '../metrics.ts';
-import type { Dispatcher } from './dispatcher.ts';
+import type { Dispatcher, Priority } from './dispatcher.ts';
 import { Job, type ComputedItem } from './job.ts';
 import type { WorkerModel } from '../pipelines/handle.ts';
 import { WorkerCrashedError, type InferencePool } from './pool.ts';
@@ -71,6 +75,7 @@ export class ModelBatcher {
     private readonly pool: BatchRunner,
     private readonly dispatcher: Dispatcher,
     private readonly metrics: Metrics,
+    readonly priority: Priority = 'interactive',
   ) {
     this.loader = new DataLoader((jobs) => this.runBatch(jobs), {
       cache: false,
@@ -154,7 +159,7 @@ export class ModelBatcher {
     // Join before the batch can be submitted: a full batch runs synchronously from here, and
     // a job nobody has joined counts as abandoned.
     const joined = job.join(signal);
-    this.metrics.queueDepth.set({ model: this.modelName }, this.queuedJobs);
+    this.metrics.queueDepth.set({ model: this.modelName, priority: this.priority }, this.queuedJobs);
     // load() has opened a batch if none was open, so `current` holds this job.
     const batch = this.current!;
     if (++batch.size >= this.policy.maxBatchSize) this.submit(batch);
@@ -187,7 +192,7 @@ export class ModelBatcher {
       submitted: false,
     };
     this.current = batch;
-    if (!this.dispatcher.canStart(this.handle.id, this.policy.maxWorkers)) this.submit(batch);
+    if (!this.dispatcher.canStart(this.handle.id, this.policy.maxWorkers, this.priority)) this.submit(batch);
     else if (this.runningBatches > 0 && this.policy.maxDelayMs > 0) batch.timer = setTimeout(() => this.submit(batch), this.policy.maxDelayMs);
     else setImmediate(() => this.submit(batch));
   }
@@ -196,7 +201,7 @@ export class ModelBatcher {
     if (batch.submitted) return;
     batch.submitted = true;
     clearTimeout(batch.timer);
-    this.dispatcher.submit(this.handle.id, this.policy.maxWorkers, () => batch.dispatch());
+    this.dispatcher.submit(this.handle.id, this.policy.maxWorkers, () => batch.dispatch(), this.priority);
   }
 
   private async runBatch(jobs: readonly Job[]): Promise<null[]> {
@@ -212,7 +217,7 @@ export class ModelBatcher {
       job.fail(job.lastLeaveReason);
     }
     if (live.length === 0) {
-      this.dispatcher.release(this.handle.id);
+      this.dispatcher.release(this.handle.id, this.priority);
       return jobs.map(() => null);
     }
 
@@ -240,8 +245,8 @@ export class ModelBatcher {
         this.metrics.queueSeconds.observe({ model: this.modelName }, (dispatchedAt - job.enqueuedAt) / 1000);
       }
       this.runningBatches--;
-      this.dispatcher.release(this.handle.id);
-      this.metrics.queueDepth.set({ model: this.modelName }, this.queuedJobs);
+      this.dispatcher.release(this.handle.id, this.priority);
+      this.metrics.queueDepth.set({ model: this.modelName, priority: this.priority }, this.queuedJobs);
       if (this.pending.size === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
     }
     return jobs.map(() => null);

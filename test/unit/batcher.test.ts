@@ -260,4 +260,32 @@ describe('ModelBatcher', () => {
     await waiting;
     assert.equal(idle, true);
   });
+
+  it('runs a background batcher\'s batches behind interactive ones, and reports each queue by priority', async () => {
+    const pool = new FakePool();
+    const metrics = new Metrics();
+    const dispatcher = new Dispatcher(1, 1);
+    const policy = { maxBatchSize: 8, maxDelayMs: 0, maxQueue: 100, maxWorkers: 1 };
+    const interactive = new ModelBatcher('m', HANDLE, policy, pool, dispatcher, metrics);
+    const background = new ModelBatcher('m', HANDLE, policy, pool, dispatcher, metrics, 'background');
+    const first = interactive.compute('i1', row(1), 'label');
+    await nextTurn();
+    const job = background.compute('b1', row(2), 'label');
+    await nextTurn();
+    const second = interactive.compute('i2', row(3), 'label');
+    await nextTurn();
+    const depth = async (priority: string) => (await metrics.queueDepth.get()).values.find((v) => v.labels.priority === priority)?.value;
+    assert.equal(await depth('background'), 1);
+    assert.equal(await depth('interactive'), 1);
+    pool.batches[0]!.finish();
+    await first;
+    assert.equal(pool.batches.length, 2);
+    assert.deepEqual(pool.batches[1]!.payloads.map((p) => labelOf(p)), [{ kind: 'classification', labelIndex: 3 }], 'the interactive input went first');
+    pool.batches[1]!.finish();
+    await second;
+    assert.equal(pool.batches.length, 3);
+    pool.batches[2]!.finish();
+    assert.equal(((await job).result as { labelIndex: number }).labelIndex, 2);
+    assert.equal(dispatcher.busy, 0);
+  });
 });

@@ -72,4 +72,58 @@ describe('Dispatcher', () => {
     assert.equal(idle, true);
     assert.equal(dispatcher.busy, 0);
   });
+
+  describe('background priority', () => {
+    it('starts a background batch only while no interactive batch waits', () => {
+      const dispatcher = new Dispatcher(1);
+      const started: string[] = [];
+      dispatcher.submit('a', 1, () => started.push('i1'));
+      dispatcher.submit('job', 1, () => started.push('b1'), 'background');
+      dispatcher.submit('a', 1, () => started.push('i2'));
+      assert.equal(dispatcher.queuedAt('background'), 1);
+      assert.equal(dispatcher.queuedAt('interactive'), 1);
+      dispatcher.release('a');
+      assert.deepEqual(started, ['i1', 'i2'], 'the younger interactive batch goes before the older background one');
+      dispatcher.release('a');
+      assert.deepEqual(started, ['i1', 'i2', 'b1']);
+      assert.equal(dispatcher.canStart('a', 1), false, 'the background batch holds the only worker');
+      dispatcher.release('job', 'background');
+      assert.equal(dispatcher.busy, 0);
+    });
+
+    it('never runs more than maxBackground background batches, leaving the other workers to interactive ones', () => {
+      const dispatcher = new Dispatcher(3, 2);
+      const started: string[] = [];
+      for (const n of [1, 2, 3]) dispatcher.submit('job', 3, () => started.push(`b${n}`), 'background');
+      assert.deepEqual(started, ['b1', 'b2'], 'a worker is free, but the background limit is 2');
+      assert.equal(dispatcher.canStart('job', 3, 'background'), false);
+      assert.equal(dispatcher.canStart('cheap', 1), true);
+      dispatcher.submit('cheap', 1, () => started.push('i1'));
+      assert.deepEqual(started, ['b1', 'b2', 'i1']);
+      dispatcher.release('job', 'background');
+      assert.deepEqual(started, ['b1', 'b2', 'i1', 'b3']);
+    });
+
+    it('keeps a waiting interactive batch ahead even when a background batch could use the freed slot', () => {
+      const dispatcher = new Dispatcher(2, 2);
+      const started: string[] = [];
+      dispatcher.submit('heavy', 1, () => started.push('i1'));
+      dispatcher.submit('heavy', 1, () => started.push('i2'));
+      dispatcher.submit('job', 2, () => started.push('b1'), 'background');
+      assert.deepEqual(started, ['i1'], 'a free worker, but an interactive batch waits (its model at its limit)');
+      dispatcher.release('heavy');
+      assert.deepEqual(started, ['i1', 'i2', 'b1'], 'once no interactive batch waits, the background one takes the free worker');
+    });
+
+    it('counts background batches in idle()', async () => {
+      const dispatcher = new Dispatcher(1);
+      dispatcher.submit('job', 1, () => undefined, 'background');
+      let idle = false;
+      const waiting = dispatcher.idle().then(() => (idle = true));
+      await Promise.resolve();
+      assert.equal(idle, false);
+      dispatcher.release('job', 'background');
+      await waiting;
+    });
+  });
 });
