@@ -50,6 +50,10 @@ export interface Config {
   watchModels: boolean;
   corsOrigins: readonly string[] | '*';
   corsCredentials: boolean;
+  jobsMaxInputs: number;
+  jobsMaxActive: number;
+  jobsMaxWorkers: number;
+  jobsTtlSeconds: number;
 }
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -187,6 +191,10 @@ export const SETTINGS = [
   { key: 'maxTokens', env: 'MAX_TOKENS', flag: '--max-tokens', description: 'Most lexical tokens in a GraphQL document (large batches belong in variables, which this does not count)', default: () => 50_000, parse: integer(100, 10_000_000) },
   { key: 'maxDirectives', env: 'MAX_DIRECTIVES', flag: '--max-directives', description: 'Most directives in a GraphQL document', default: () => 20, parse: integer(0, 100_000) },
   { key: 'maxEventLoopDelayMs', env: 'MAX_EVENT_LOOP_DELAY_MS', flag: '--max-event-loop-delay-ms', description: 'While the event loop runs this many milliseconds late, new GraphQL requests get 503 OVERLOADED unread, so the server catches up instead of letting requests pile up in socket buffers (0: never; off by default until measured on a machine where the load generator does not share the cores)', default: () => 0, parse: integer(0, 600_000) },
+  { key: 'jobsMaxInputs', env: 'JOBS_MAX_INPUTS', flag: '--jobs-max-inputs', description: 'Most inputs in one prediction job (submitPredictionJob; send them as a variable)', default: () => 100_000, parse: integer(1, 100_000_000) },
+  { key: 'jobsMaxActive', env: 'JOBS_MAX_ACTIVE', flag: '--jobs-max-active', description: 'Most prediction jobs queued or running in the job store (the machine\'s with lmdb://, every instance\'s with Redis); more are refused with OVERLOADED', default: () => 16, parse: integer(1, 1_000_000) },
+  { key: 'jobsMaxWorkers', env: 'JOBS_MAX_WORKERS', flag: '--jobs-max-workers', description: 'Workers prediction jobs may occupy at once; their batches run only while no interactive batch waits. 0 means WORKERS - 1 (at least 1)', default: () => 0, parse: integer(0, 256) },
+  { key: 'jobsTtlSeconds', env: 'JOBS_TTL_SECONDS', flag: '--jobs-ttl-seconds', description: 'How long a finished prediction job is kept, with its inputs and results; then its id answers JOB_NOT_FOUND', default: () => 86_400, parse: integer(1, 100 * 365 * 86400) },
   { key: 'playground', env: 'PLAYGROUND', flag: '--playground', description: 'Serve the GraphiQL playground on GET /graphql, allow introspection and suggest field names in errors', default: () => true, parse: boolean },
   { key: 'logLevel', env: 'LOG_LEVEL', flag: '--log-level', description: `Log level: ${LOG_LEVELS.join(', ')}`, default: () => 'info', parse: logLevel },
   { key: 'shutdownGraceMs', env: 'SHUTDOWN_GRACE_MS', flag: '--shutdown-grace-ms', description: 'How long SIGTERM waits for in-flight requests before exiting', default: () => 10_000, parse: integer(0, 600_000) },
@@ -241,5 +249,6 @@ export function loadConfig(argv: readonly string[] = [], env: NodeJS.ProcessEnv 
   }
   if (result.workers === 0) result.workers = Math.max(1, Math.floor(availableParallelism() / result.processes)) + 1;
   if (result.modelMaxWorkers === 0) result.modelMaxWorkers = Math.max(1, result.workers - 1);
+  if (result.jobsMaxWorkers === 0) result.jobsMaxWorkers = Math.max(1, result.workers - 1);
   return result;
 }

@@ -166,6 +166,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly jobInputs = new Counter({
+    name: 'predictql_job_inputs_total',
+    help: 'Inputs of prediction jobs done by this process, by model and outcome (ok or the error code); answers found in the cache count too',
+    labelNames: ['model', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'predictql_' });
   }
@@ -202,6 +209,20 @@ export class Metrics {
   /** One cache lookup, into predictql_cache_lookups_total (deferred). */
   countCacheLookup(model: string, result: 'hit_l1' | 'hit_store' | 'miss' | 'collision' | 'invalid'): void {
     this.deferred.inc(this.lookupChildren.get(model, result));
+  }
+
+  /** Prediction jobs by state, read from the job store when Prometheus scrapes (with Redis: every instance's jobs). */
+  watchJobs(count: () => Promise<Record<string, number>>): void {
+    new Gauge({
+      name: 'predictql_jobs',
+      help: 'Prediction jobs in the job store by state (finished ones until JOBS_TTL_SECONDS removes them)',
+      labelNames: ['state'] as const,
+      registers: [this.registry],
+      async collect() {
+        const counts = await count().catch(() => ({}));
+        for (const [state, n] of Object.entries(counts)) this.set({ state }, n);
+      },
+    });
   }
 
   observeBatch(model: string, timings: PhaseTimings): void {

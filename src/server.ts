@@ -40,12 +40,16 @@ import { ModelRegistry } from './models/registry.ts';
 import { readRepository } from './models/repository.ts';
 import { modelDefaults } from './models/settings.ts';
 import { Predictions, type RequestPredictions } from './predict/predictions.ts';
+import { createJobBackend } from './jobs/create.ts';
+import { PredictionJobs } from './jobs/jobs.ts';
 
 export interface RunningServer {
   url: string;
   port: number;
   /** The inference pool, for diagnostics and for tests that stop a worker. */
   pool: InferencePool;
+  /** Prediction jobs, for tests that subscribe to a job's progress in-process. */
+  jobs: PredictionJobs;
   /** Resolves once every model is loaded in every worker; rejects if one fails to load. */
   ready: Promise<void>;
   /** Stops accepting, lets in-flight requests finish, then frees workers and the cache. */
@@ -65,11 +69,15 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const cache = new PredictionCache(cacheStore, { l1MaxBytes: config.l1MaxBytes, timeoutMs: config.cacheTimeoutMs }, metrics, logger);
   const pool = new InferencePool({ workers: config.workers, ortThreads: config.ortThreads, ortSpinning: config.ortSpinning, niceIncrement: config.workerNice, heapMb: config.workerHeapMb });
   pool.on('workerError', (error: Error) => logger.error({ err: error }, 'an idle inference worker failed; it was replaced'));
-  const dispatcher = new Dispatcher(pool.size);
+  const dispatcher = new Dispatcher(pool.size, config.jobsMaxWorkers);
   metrics.watchPool(pool.size, () => dispatcher.busy, (priority) => dispatcher.queuedAt(priority));
   const lifecycle = new ModelLifecycle(config.modelsDir, defaults, pool, metrics, logger, (model) => predictions.drain(model));
   const registry = new ModelRegistry(models, (model) => lifecycle.load(model));
   const predictions = new Predictions(registry, pool, dispatcher, cache, metrics, { deadlineMs: config.deadlineMs });
+  // One chunk more than the workers jobs may use, so the next chunk's batch is queued when one ends.
+  const jobBackend = createJobBackend(config.cacheUrl, { ttlSeconds: config.jobsTtlSeconds, concurrency: config.jobsMaxWorkers + 1, onError: (err) => logger.error({ err }, 'prediction job chunk failed; it is retried') });
+  for (const warning of jobBackend.warnings) logger.warn(warning);
+  const jobs = new PredictionJobs(jobBackend.store, jobBackend.queue, predictions, registry, metrics, { maxInputs: config.jobsMaxInputs, maxActive: config.jobsMaxActive, ttlSeconds: config.jobsTtlSeconds }, (err, context) => logger.error({ err }, context));
 
   const front = await createFront({ logger, metrics, maxBodyBytes: config.maxBodyBytes, debugErrors: config.debugErrors, cors: { origins: config.corsOrigins, credentials: config.corsCredentials } });
   // Limits on the document itself, checked at parse and validation time, before any resolver runs.
@@ -142,6 +150,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
         registry,
         lifecycle,
         cache,
+        jobs,
         // Made when a resolver first asks: requests that predict nothing skip it.
         get predictions() {
           return (forRequest ??= predictions.forRequest(timings, disconnect()));
@@ -164,6 +173,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     for (const model of registry.all()) {
       if (model.manifest.loading === 'STARTUP') await registry.ensureLoaded(model);
     }
+    // Jobs start once the models are loaded: a resumed job's chunks go straight to the workers.
+    await jobs.start();
     started = true;
     if (config.watchModels) lifecycle.watch(registry);
     logger.info('ready');
@@ -176,6 +187,9 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       await apollo.stop();
       await ready.catch(() => undefined);
       await lifecycle.close();
+      // Running chunks finish and store their outcomes; chunks not started wait for the next start.
+      await jobs.close();
+      jobBackend.cleanup();
       // Batches of clients that left may still be running; let them end before the workers do.
       await dispatcher.idle();
       await pool.close();
@@ -186,5 +200,5 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     return closing;
   };
 
-  return { url, port, pool, ready, close };
+  return { url, port, pool, jobs, ready, close };
 }

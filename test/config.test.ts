@@ -55,6 +55,14 @@ describe('loadConfig', () => {
     assert.deepEqual(loadConfig([], { CORS_ORIGINS: 'http://[::1]:8080' }).corsOrigins, ['http://[::1]:8080']);
   });
 
+  it('reads the prediction job settings, JOBS_MAX_WORKERS defaulting to WORKERS - 1', () => {
+    const defaults = loadConfig([], { WORKERS: '3' });
+    assert.deepEqual([defaults.jobsMaxInputs, defaults.jobsMaxActive, defaults.jobsMaxWorkers, defaults.jobsTtlSeconds], [100_000, 16, 2, 86_400]);
+    assert.equal(loadConfig([], { WORKERS: '1' }).jobsMaxWorkers, 1);
+    const set = loadConfig(['--jobs-max-workers', '1', '--jobs-ttl-seconds=5'], { JOBS_MAX_INPUTS: '500', JOBS_MAX_ACTIVE: '2' });
+    assert.deepEqual([set.jobsMaxInputs, set.jobsMaxActive, set.jobsMaxWorkers, set.jobsTtlSeconds], [500, 2, 1, 5]);
+  });
+
   it('refuses bad values, naming the setting and what it accepts', () => {
     const cases: Array<[string[], Record<string, string>, RegExp]> = [
       [[], { PORT: 'abc' }, /invalid PORT: expected a whole number from 0 to 65535, got "abc"/],
@@ -67,6 +75,8 @@ describe('loadConfig', () => {
       [['--document-cache-max-bytes', '1kb'], {}, /invalid --document-cache-max-bytes: expected a whole number from 1048576 to/],
       [[], { MAX_VARIABLES_DEPTH: '0' }, /invalid MAX_VARIABLES_DEPTH: expected a whole number from 1 to 10000, got 0/],
       [['--max-variables-bytes=-5'], {}, /invalid --max-variables-bytes: expected a whole number from 1024 to 1000000000/],
+      [[], { JOBS_MAX_INPUTS: '0' }, /invalid JOBS_MAX_INPUTS: expected a whole number from 1 to 100000000, got 0/],
+      [['--jobs-ttl-seconds', '-1'], {}, /invalid --jobs-ttl-seconds: expected a whole number from 1/],
       [['--nope', '1'], {}, /unknown option "--nope"/],
       [['--port'], {}, /--port needs a value/],
       [[], { CORS_ORIGINS: 'example.com' }, /invalid CORS_ORIGINS: "example.com" is not an origin; expected http\(s\):\/\/host\[:port\] with no path/],

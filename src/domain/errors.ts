@@ -38,7 +38,7 @@ export const ERROR_CODES = {
   MODEL_NOT_FOUND: { status: null, clientFault: true },
   /** The model could not be loaded (its file is broken, say); fixed by replacing its folder. */
   MODEL_LOAD_FAILED: { status: null, clientFault: false },
-  /** The model's queue is full, or the work queued ahead would outlast the deadline, or the event loop is late. */
+  /** The model's queue is full, or the work queued ahead would outlast the deadline, or the event loop is late, or JOBS_MAX_ACTIVE jobs are queued or running. */
   OVERLOADED: { status: 503, statusFromFields: true, clientFault: false },
   /** The request's deadline passed before its prediction could be computed. */
   DEADLINE_EXCEEDED: { status: null, clientFault: false },
@@ -50,6 +50,8 @@ export const ERROR_CODES = {
   INFERENCE_FAILED: { status: null, clientFault: false },
   /** An admin operation without the right `Authorization: Bearer <ADMIN_TOKEN>` header. */
   UNAUTHENTICATED: { status: null, clientFault: true },
+  /** No prediction job has this id: it never existed, or it finished more than JOBS_TTL_SECONDS ago and was removed. */
+  JOB_NOT_FOUND: { status: null, clientFault: true },
   /** reloadModels found a manifest it cannot use; the models served before keep serving. */
   INVALID_MODEL_REPOSITORY: { status: null, clientFault: false },
 
@@ -187,6 +189,14 @@ export function unauthenticated(operation: string): CodedError {
 
 export function invalidModelRepository(detail: string): CodedError {
   return new CodedError('INVALID_MODEL_REPOSITORY', `the model repository was not reloaded, the models served before keep serving: ${detail}`);
+}
+
+export function jobNotFound(id: string): CodedError {
+  return new CodedError('JOB_NOT_FOUND', `no prediction job has the id "${id}" (finished jobs are removed after JOBS_TTL_SECONDS)`);
+}
+
+export function tooManyJobs(active: number, max: number): CodedError {
+  return new CodedError('OVERLOADED', `${active} prediction jobs are queued or running, the limit (JOBS_MAX_ACTIVE is ${max}); retry once one has finished`, { retryAfterSeconds: 10 });
 }
 
 /** One input's failure reported by a worker (as plain data: error classes do not cross threads). */

@@ -32,6 +32,14 @@ export type CachePolicy = (typeof CACHE_POLICIES)[number];
 export const CACHE_SOURCES = ['L1', 'STORE', 'NONE'] as const;
 export type CacheSource = (typeof CACHE_SOURCES)[number];
 
+/** Where a prediction job is in its life (GraphQL `JobState`); SUCCEEDED, FAILED and CANCELLED are final. */
+export const JOB_STATES = ['QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED'] as const;
+export type JobState = (typeof JOB_STATES)[number];
+
+export function isFinalJobState(state: JobState): boolean {
+  return state === 'SUCCEEDED' || state === 'FAILED' || state === 'CANCELLED';
+}
+
 /** What a stage of a multi-stage model is (GraphQL `StageKind`). */
 export const STAGE_KINDS = ['MODEL', 'STEP', 'CALL'] as const;
 export type StageKind = (typeof STAGE_KINDS)[number];

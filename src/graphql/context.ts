@@ -1,5 +1,6 @@
 /** What every resolver of one GraphQL request can reach. */
 import type { PredictionCache } from '../cache/prediction-cache.ts';
+import type { PredictionJobs } from '../jobs/jobs.ts';
 import type { ModelLifecycle } from '../models/lifecycle.ts';
 import type { ModelRegistry } from '../models/registry.ts';
 import type { RequestTimings } from '../observability/timings.ts';
@@ -10,6 +11,8 @@ export interface RequestContext {
   lifecycle: ModelLifecycle;
   cache: PredictionCache;
   predictions: RequestPredictions;
+  /** Prediction jobs (the same for every request). */
+  jobs: PredictionJobs;
   /** True when the request carried `Authorization: Bearer <ADMIN_TOKEN>` and a token is set. */
   isAdmin: boolean;
   /** The request's `x-request-id`, or one made up for it; in logs and the response header. */

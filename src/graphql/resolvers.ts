@@ -8,6 +8,7 @@ import { badUserInput, invalidModelRepository, unauthenticated } from '../domain
 import { ManifestError } from '../models/manifest.ts';
 import { rethrowForGraphQL, toGraphQLError } from './errors.ts';
 import type { Resolvers } from './generated/resolvers-types.ts';
+import type { JobRecord } from '../jobs/job-record.ts';
 import { describeInput } from '../predict/input.ts';
 import { probabilitiesOf, rankClasses, TYPE_OF_KIND } from '../predict/prediction.ts';
 import { encodeFloats, FloatData } from './float-data.ts';
@@ -34,8 +35,11 @@ export const resolvers: Resolvers = {
       answer(() => predictions.predict(model, version, input, options, classificationNeeds(info))),
     predictMany: (_parent, { model, version, inputs, options }, { predictions }, info) =>
       answer(() => predictions.predictMany(model, version, inputs, options, classificationNeeds(info))),
+    predictionJob: (_parent, { id }, { jobs }) => jobs.get(id).catch(rethrowForGraphQL),
   },
   Mutation: {
+    submitPredictionJob: (_parent, { model, version, inputs, options }, { jobs }) => jobs.submit(model, version, inputs, options).catch(rethrowForGraphQL),
+    cancelPredictionJob: (_parent, { id }, { jobs }) => jobs.cancel(id).catch(rethrowForGraphQL),
     reloadModels: async (_parent, _args, { isAdmin, lifecycle, registry }) => {
       if (!isAdmin) throw toGraphQLError(unauthenticated('reloadModels'));
       try {
@@ -54,6 +58,28 @@ export const resolvers: Resolvers = {
         throw toGraphQLError(e);
       }
     },
+  },
+  Subscription: {
+    predictionJobProgress: {
+      // Checked before the stream starts, so an unknown id is an error of the subscription itself.
+      subscribe: async (_parent, { id }, { jobs }) => {
+        await jobs.get(id).catch(rethrowForGraphQL);
+        return jobs.progress(id);
+      },
+      resolve: (record: JobRecord) => record,
+    },
+  },
+  PredictionJob: {
+    model: (record, _args, { jobs }) => {
+      try {
+        return jobs.modelOf(record);
+      } catch (e) {
+        throw toGraphQLError(e);
+      }
+    },
+    createdAt: (record) => new Date(record.createdAt).toISOString(),
+    finishedAt: (record) => (record.finishedAt === null ? null : new Date(record.finishedAt).toISOString()),
+    results: (record, { offset, limit }, { jobs }) => jobs.results(record, offset ?? 0, limit ?? 100).catch(rethrowForGraphQL),
   },
   Model: {
     versionName: (model) => model.manifest.versionName ?? null,

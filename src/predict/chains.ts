@@ -21,6 +21,7 @@
 import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { CachePolicy, CacheSource, ImageRegion, ItemResult, StageOutput, StageValue } from '../domain/types.ts';
+import type { Priority } from '../engine/dispatcher.ts';
 import type { ModelBatcher } from '../engine/batcher.ts';
 import { abortReason, type ComputedItem } from '../engine/job.ts';
 import type { Metrics } from '../metrics.ts';
@@ -40,9 +41,9 @@ export interface ModelOutcome {
 export interface ChainDependencies {
   registry: ModelRegistry;
   /** The multi-stage model's own batcher, for its worker stages. */
-  batcher(model: ServedModel): ModelBatcher;
+  batcher(model: ServedModel, priority: Priority): ModelBatcher;
   /** Predictions.resolve for inputs of a called model: its cache, then its batcher (their timings are not the request's phases). */
-  resolve(model: ServedModel, inputs: readonly EncodedInput[], signal: AbortSignal, policy: CachePolicy, deadlineAt: number | undefined): Promise<Array<ModelOutcome | Error>>;
+  resolve(model: ServedModel, inputs: readonly EncodedInput[], signal: AbortSignal, policy: CachePolicy, deadlineAt: number | undefined, priority: Priority): Promise<Array<ModelOutcome | Error>>;
   metrics: Metrics;
 }
 
@@ -53,6 +54,8 @@ export interface ChainRun {
   policy: CachePolicy;
   deadlineAt: number | undefined;
   timings: RequestTimings;
+  /** A prediction job's page runs every stage, the calls included, at background priority. */
+  priority: Priority;
 }
 
 export class ChainRunner {
@@ -68,10 +71,10 @@ export class ChainRunner {
     return createHash('sha256').update(inputDigest).update(called.join('\n')).digest('base64url');
   }
 
-  async compute({ model, input, signal, policy, deadlineAt, timings }: ChainRun): Promise<ComputedItem & { result: ItemResult }> {
+  async compute({ model, input, signal, policy, deadlineAt, timings, priority }: ChainRun): Promise<ComputedItem & { result: ItemResult }> {
     const spec = model.stages!.spec;
     // The in-flight key is the full digest, as for any model: two requests for one page share its worker stages.
-    const segment = await this.deps.batcher(model).compute(`${model.id}:${input.digest}`, input.payload, 'label', signal, deadlineAt);
+    const segment = await this.deps.batcher(model, priority).compute(`${model.id}:${input.digest}`, input.payload, 'label', signal, deadlineAt);
     const output = segment.result;
     if (output.kind !== 'stageOutput') throw new Error(`model ${model.id}: its worker stages answered ${output.kind}`);
     this.recordWorkerStages(model, output, timings);
@@ -83,7 +86,7 @@ export class ChainRunner {
       const list = values.get(stage.takes[0]!);
       if (list?.kind !== 'regions') throw new Error(`model ${model.id}, stage ${stage.name}: "${stage.takes[0]}" is not a list of regions`);
       const called = this.deps.registry.get(stage.call);
-      const answers = await this.callEach(model, stage.name, called, list.regions, stage.window, { signal, policy, deadlineAt });
+      const answers = await this.callEach(model, stage.name, called, list.regions, stage.window, { signal, policy, deadlineAt, priority });
       values.set(stage.passes, { kind: 'texts', texts: answers.map((item) => textOf(item, called)) });
       this.stageTime(model, stage.name, performance.now() - started, timings);
     }
@@ -98,7 +101,7 @@ export class ChainRunner {
     called: ServedModel,
     regions: readonly ImageRegion[],
     window: number,
-    request: { signal: AbortSignal; policy: CachePolicy; deadlineAt: number | undefined },
+    request: { signal: AbortSignal; policy: CachePolicy; deadlineAt: number | undefined; priority: Priority },
   ): Promise<ItemResult[]> {
     const answers = new Array<ItemResult>(regions.length);
     // One item failing withdraws the others still queued (unless another request wants them too).
@@ -111,7 +114,7 @@ export class ChainRunner {
         if (signal.aborted) throw abortReason(signal);
         const i = next++;
         const region = regions[i]!;
-        const [outcome] = await this.deps.resolve(called, [{ payload: { kind: 'pixels', image: region.image }, digest: region.digest }], signal, request.policy, request.deadlineAt);
+        const [outcome] = await this.deps.resolve(called, [{ payload: { kind: 'pixels', image: region.image }, digest: region.digest }], signal, request.policy, request.deadlineAt, request.priority);
         if (outcome instanceof Error || outcome === undefined) throw outcome ?? new Error(`model ${called.id} gave no answer`);
         answers[i] = outcome.item;
         sources[outcome.source === 'NONE' ? 'computed' : 'cache']++;

@@ -15,7 +15,7 @@ import { badUserInput, codeOf, deadlineExceeded } from '../domain/errors.ts';
 import type { CachePolicy, CacheSource, ClassificationNeeds, ClientInput, ItemResult, PredictionOptions } from '../domain/types.ts';
 import { ModelBatcher } from '../engine/batcher.ts';
 import type { ComputedItem } from '../engine/job.ts';
-import type { Dispatcher } from '../engine/dispatcher.ts';
+import type { Dispatcher, Priority } from '../engine/dispatcher.ts';
 import type { InferencePool } from '../engine/pool.ts';
 import type { Metrics } from '../metrics.ts';
 import { modelHandle } from '../models/handle.ts';
@@ -64,8 +64,8 @@ export class Predictions {
     this.chains = new ChainRunner({
       registry,
       metrics,
-      batcher: (model) => this.batcher(model),
-      resolve: (model, inputs, signal, policy, deadlineAt) => this.resolve(model, inputs, signal, policy, 'label', new RequestTimings(), deadlineAt),
+      batcher: (model, priority) => this.batcher(model, priority),
+      resolve: (model, inputs, signal, policy, deadlineAt, priority) => this.resolve(model, inputs, signal, policy, 'label', new RequestTimings(), deadlineAt, priority),
     });
   }
 
@@ -88,6 +88,8 @@ export class Predictions {
     timings: RequestTimings,
     /** When the request's deadline passes (performance.now() time): the batcher refuses inputs that cannot make it. */
     deadlineAt?: number,
+    /** `background` for a prediction job's inputs: they run only as interactive traffic leaves workers free. */
+    priority: Priority = 'interactive',
   ): Promise<Array<Outcome | Error>> {
     const cacheable = model.settings.cache.enabled && policy !== 'BYPASS';
     const keys = inputs.map((input) => cacheKey(model.id, model.stages ? this.chains.cacheDigest(model, input.digest) : input.digest));
@@ -104,13 +106,13 @@ export class Predictions {
     const entryPolicy = model.settings.cache;
     const signal = hits.every((hit) => hit !== undefined) ? undefined : typeof requestSignal === 'function' ? requestSignal() : requestSignal;
     // The misses of a single model go to its batcher together, admitted (or refused) as one unit.
-    const queued = model.stages || !signal ? undefined : this.enqueueMisses(model, inputs, hits, needs, signal, deadlineAt);
+    const queued = model.stages || !signal ? undefined : this.enqueueMisses(model, inputs, hits, needs, signal, deadlineAt, priority);
     return Promise.all(
       inputs.map(async (input, i): Promise<Outcome | Error> => {
         const hit = hits[i];
         if (hit) return this.count(model, { item: hit.result, source: hit.source });
         try {
-          const computed = model.stages ? await this.chains.compute({ model, input, signal: signal!, policy, deadlineAt, timings }) : answerOf(await queued!.get(i)!);
+          const computed = model.stages ? await this.chains.compute({ model, input, signal: signal!, policy, deadlineAt, timings, priority }) : answerOf(await queued!.get(i)!);
           timings.batch(computed.queueMs, computed.timings);
           if (cacheable) {
             const started = performance.now();
@@ -137,6 +139,7 @@ export class Predictions {
     needs: ClassificationNeeds,
     signal: AbortSignal,
     deadlineAt: number | undefined,
+    priority: Priority,
   ): Map<number, Promise<ComputedItem>> {
     const misses: number[] = [];
     for (let i = 0; i < inputs.length; i++) if (!hits[i]) misses.push(i);
@@ -145,7 +148,7 @@ export class Predictions {
     let promises: Array<Promise<ComputedItem>>;
     try {
       // The in-flight key is the full digest: a short-key collision must not merge two inputs.
-      promises = this.batcher(model).computeMany(
+      promises = this.batcher(model, priority).computeMany(
         misses.map((i) => ({ key: `${model.id}:${inputs[i]!.digest}`, payload: inputs[i]!.payload })),
         needs,
         signal,
@@ -181,24 +184,29 @@ export class Predictions {
     }
   }
 
-  /** The version's batcher; created once the version is loaded, when its batch limit is known. */
-  private batcher(model: ServedModel): ModelBatcher {
-    let batcher = this.batchers.get(model.id);
+  /** The version's batcher at a priority; created once the version is loaded, when its batch limit is known. */
+  private batcher(model: ServedModel, priority: Priority = 'interactive'): ModelBatcher {
+    const key = `${model.id}|${priority}`;
+    let batcher = this.batchers.get(key);
     if (!batcher) {
       // A copy: the batcher keeps the policy its DataLoader was built with.
-      batcher = new ModelBatcher(model.name, modelHandle(model), { ...model.settings.batching }, this.pool, this.dispatcher, this.metrics);
-      this.batchers.set(model.id, batcher);
+      batcher = new ModelBatcher(model.name, modelHandle(model), { ...model.settings.batching }, this.pool, this.dispatcher, this.metrics, priority);
+      this.batchers.set(key, batcher);
     }
     return batcher;
   }
 
-  /** Waits until nothing of this version is queued or running, then drops its batcher. */
+  /** Waits until nothing of this version is queued or running, then drops its batchers. */
   async drain(model: ServedModel): Promise<void> {
-    const batcher = this.batchers.get(model.id);
-    if (!batcher) return;
-    await batcher.idle();
-    this.batchers.delete(model.id);
+    for (const priority of ['interactive', 'background'] as const) {
+      const key = `${model.id}|${priority}`;
+      const batcher = this.batchers.get(key);
+      if (!batcher) continue;
+      await batcher.idle();
+      this.batchers.delete(key);
+    }
   }
+
 
   private count(model: ServedModel, outcome: Outcome): Outcome {
     this.metrics.countPrediction(model.name, 'ok', outcome.source !== 'NONE');

@@ -5,12 +5,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { buildSchema, GraphQLEnumType } from 'graphql';
-import { CACHE_POLICIES, CACHE_SOURCES, INPUT_KINDS, LOADING_POLICIES, MODEL_STATES, MODEL_TASKS } from '../../src/domain/types.ts';
+import { CACHE_POLICIES, CACHE_SOURCES, INPUT_KINDS, JOB_STATES, LOADING_POLICIES, MODEL_STATES, MODEL_TASKS } from '../../src/domain/types.ts';
 import { loadTypeDefs } from '../../src/graphql/type-defs.ts';
 
 describe('schema enums', () => {
   const schema = buildSchema(loadTypeDefs());
-  const domain: Record<string, readonly string[]> = { ModelTask: MODEL_TASKS, InputKind: INPUT_KINDS, ModelState: MODEL_STATES, LoadingPolicy: LOADING_POLICIES, CachePolicy: CACHE_POLICIES, CacheSource: CACHE_SOURCES };
+  const domain: Record<string, readonly string[]> = { ModelTask: MODEL_TASKS, InputKind: INPUT_KINDS, ModelState: MODEL_STATES, LoadingPolicy: LOADING_POLICIES, CachePolicy: CACHE_POLICIES, CacheSource: CACHE_SOURCES, JobState: JOB_STATES };
   for (const [name, values] of Object.entries(domain)) {
     it(`${name} has the values of src/domain/types.ts`, () => {
       const type = schema.getType(name);

@@ -6,12 +6,15 @@ import type { LoadingPolicy } from '../../domain/types.ts';
 import type { CachePolicy } from '../../domain/types.ts';
 import type { CacheSource } from '../../domain/types.ts';
 import type { StageKind } from '../../domain/types.ts';
+import type { JobState } from '../../domain/types.ts';
 import type { FloatEncoding } from '../float-data.ts';
 import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } from 'graphql';
 import type { ServedModel } from '../../models/served-model.ts';
 import type { PredictionResult, ClassificationResult, TextRecognitionResult, SpeechDetectionResult, TensorPredictionResult, DocumentTextResult, ClassScoreResult } from '../../predict/prediction.ts';
 import type { TextLineResult, NamedTensor, BatchPolicy } from '../../domain/types.ts';
 import type { StageSpec } from '../../models/manifest.ts';
+import type { JobRecord } from '../../jobs/job-record.ts';
+import type { JobResultView } from '../../jobs/jobs.ts';
 import type { RequestContext } from '../context.ts';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
@@ -131,6 +134,19 @@ export type { FloatEncoding };
 
 export type { InputKind };
 
+/** One input's outcome in a job: a prediction or an error. */
+export type JobResult = {
+  readonly __typename?: 'JobResult';
+  /** Why the input has no answer, or null. */
+  readonly error?: Maybe<PredictionError>;
+  /** The input's position in `inputs`, from 0. */
+  readonly index: Scalars['Int']['output'];
+  /** The answer, or null when the input failed. */
+  readonly prediction?: Maybe<Prediction>;
+};
+
+export type { JobState };
+
 export type { LoadingPolicy };
 
 /** A model served by PredictQL, at the version currently loaded. */
@@ -212,6 +228,11 @@ export type { ModelTask };
 export type Mutation = {
   readonly __typename?: 'Mutation';
   /**
+   * Cancels a job: inputs that have not run are dropped, answers already computed are kept and
+   * can still be read. Cancelling a job that has ended changes nothing.
+   */
+  readonly cancelPredictionJob: PredictionJob;
+  /**
    * Forgets cached answers: of one model (all its versions), or of every model when `model` is
    * omitted. Returns how many stored answers were removed.
    */
@@ -222,6 +243,23 @@ export type Mutation = {
    * them finish. The server also does this by itself when files under the models directory change.
    */
   readonly reloadModels: ReloadSummary;
+  /**
+   * Starts a prediction job: every input is predicted by the model in the background, behind
+   * interactive requests, and each answer is stored as soon as it is computed, so the job survives
+   * a restart of the server. Every input is checked first: one bad input refuses the whole job
+   * (`BAD_USER_INPUT`, naming it) and nothing is queued. At most `JOBS_MAX_INPUTS` inputs (send
+   * them as a variable); `OVERLOADED` when `JOBS_MAX_ACTIVE` jobs are queued or running.
+   */
+  readonly submitPredictionJob: PredictionJob;
+};
+
+
+/**
+ * Operations for operators. Each needs the header `Authorization: Bearer <ADMIN_TOKEN>`; they are
+ * refused with `UNAUTHENTICATED` when the token is wrong or the server has none configured.
+ */
+export type MutationCancelPredictionJobArgs = {
+  id: Scalars['ID']['input'];
 };
 
 
@@ -231,6 +269,18 @@ export type Mutation = {
  */
 export type MutationClearCacheArgs = {
   model?: InputMaybe<Scalars['String']['input']>;
+};
+
+
+/**
+ * Operations for operators. Each needs the header `Authorization: Bearer <ADMIN_TOKEN>`; they are
+ * refused with `UNAUTHENTICATED` when the token is wrong or the server has none configured.
+ */
+export type MutationSubmitPredictionJobArgs = {
+  inputs: ReadonlyArray<PredictionInput>;
+  model: Scalars['String']['input'];
+  options?: InputMaybe<PredictOptions>;
+  version?: InputMaybe<Scalars['String']['input']>;
 };
 
 /** One output tensor of a model fed raw tensors. */
@@ -272,6 +322,15 @@ export type Prediction = {
   readonly model: Model;
 };
 
+/** Why one input has no prediction: its error's code (as in `extensions.code`, see the README's error table) and message. */
+export type PredictionError = {
+  readonly __typename?: 'PredictionError';
+  /** The error's code, for example `BAD_USER_INPUT` or `WORKER_CRASHED`. */
+  readonly code: Scalars['String']['output'];
+  /** What went wrong, in words. */
+  readonly message: Scalars['String']['output'];
+};
+
 /** One input to a model. Set exactly one field: the one named by the model's `input.kind`. */
 export type PredictionInput = {
   /**
@@ -304,6 +363,36 @@ export type PredictionInput = {
   readonly text?: InputMaybe<Scalars['String']['input']>;
 };
 
+/** A batch of predictions run in the background. */
+export type PredictionJob = {
+  readonly __typename?: 'PredictionJob';
+  /** When it was submitted (ISO 8601). */
+  readonly createdAt: Scalars['String']['output'];
+  /** Inputs with an answer or an error. */
+  readonly done: Scalars['Int']['output'];
+  /** Inputs with an error. */
+  readonly failed: Scalars['Int']['output'];
+  /** When it ended (ISO 8601), or null while it runs. */
+  readonly finishedAt?: Maybe<Scalars['String']['output']>;
+  /** The job's id: 128 random bits, unguessable. */
+  readonly id: Scalars['ID']['output'];
+  /** The model, at the version the job runs. */
+  readonly model: Model;
+  /** The outcomes of the inputs at indices `offset` to `offset + limit - 1` that are done, in input order (inputs not done yet are left out). */
+  readonly results: ReadonlyArray<JobResult>;
+  /** Where the job is in its life. */
+  readonly state: JobState;
+  /** Inputs in the job. */
+  readonly total: Scalars['Int']['output'];
+};
+
+
+/** A batch of predictions run in the background. */
+export type PredictionJobResultsArgs = {
+  limit?: InputMaybe<Scalars['Int']['input']>;
+  offset?: InputMaybe<Scalars['Int']['input']>;
+};
+
 /** The entry points of PredictQL: discover the served models and ask them for predictions. */
 export type Query = {
   readonly __typename?: 'Query';
@@ -323,6 +412,8 @@ export type Query = {
    * from the cache. If one input fails (a deadline, say), the whole list fails with its error.
    */
   readonly predictMany: ReadonlyArray<Prediction>;
+  /** A prediction job by id, or `JOB_NOT_FOUND` when no job has it (finished jobs are removed after `JOBS_TTL_SECONDS`). */
+  readonly predictionJob?: Maybe<PredictionJob>;
 };
 
 
@@ -348,6 +439,12 @@ export type QueryPredictManyArgs = {
   model: Scalars['String']['input'];
   options?: InputMaybe<PredictOptions>;
   version?: InputMaybe<Scalars['String']['input']>;
+};
+
+
+/** The entry points of PredictQL: discover the served models and ask them for predictions. */
+export type QueryPredictionJobArgs = {
+  id: Scalars['ID']['input'];
 };
 
 /** What a reload of the model repository changed. */
@@ -388,6 +485,17 @@ export type SpeechSegment = {
 };
 
 export type { StageKind };
+
+export type Subscription = {
+  readonly __typename?: 'Subscription';
+  /** The job as it changes: an event per change of its state or counts, the last when it ends. */
+  readonly predictionJobProgress: PredictionJob;
+};
+
+
+export type SubscriptionPredictionJobProgressArgs = {
+  id: Scalars['ID']['input'];
+};
 
 /** A raw tensor fed to a model input of the same name. Set exactly one of `data` and `dataBase64`. */
 export type TensorInput = {
@@ -531,8 +639,11 @@ export type ResolversTypes = {
   Float: ResolverTypeWrapper<Scalars['Float']['output']>;
   FloatData: ResolverTypeWrapper<Scalars['FloatData']['output']>;
   FloatEncoding: FloatEncoding;
+  ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   InputKind: InputKind;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
+  JobResult: ResolverTypeWrapper<JobResultView>;
+  JobState: JobState;
   LoadingPolicy: LoadingPolicy;
   Model: ResolverTypeWrapper<ServedModel>;
   ModelInput: ResolverTypeWrapper<ModelInput>;
@@ -543,13 +654,16 @@ export type ResolversTypes = {
   OutputTensor: ResolverTypeWrapper<NamedTensor>;
   PredictOptions: PredictOptions;
   Prediction: ResolverTypeWrapper<PredictionResult>;
+  PredictionError: ResolverTypeWrapper<PredictionError>;
   PredictionInput: PredictionInput;
+  PredictionJob: ResolverTypeWrapper<JobRecord>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   ReloadSummary: ResolverTypeWrapper<ReloadSummary>;
   SpeechDetection: ResolverTypeWrapper<SpeechDetectionResult>;
   SpeechSegment: ResolverTypeWrapper<SpeechSegment>;
   StageKind: StageKind;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
+  Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
   TensorInput: TensorInput;
   TensorPrediction: ResolverTypeWrapper<TensorPredictionResult>;
   TextLine: ResolverTypeWrapper<TextLineResult>;
@@ -567,7 +681,9 @@ export type ResolversParentTypes = {
   DocumentText: DocumentTextResult;
   Float: Scalars['Float']['output'];
   FloatData: Scalars['FloatData']['output'];
+  ID: Scalars['ID']['output'];
   Int: Scalars['Int']['output'];
+  JobResult: JobResultView;
   Model: ServedModel;
   ModelInput: ModelInput;
   ModelStage: StageSpec;
@@ -575,12 +691,15 @@ export type ResolversParentTypes = {
   OutputTensor: NamedTensor;
   PredictOptions: PredictOptions;
   Prediction: PredictionResult;
+  PredictionError: PredictionError;
   PredictionInput: PredictionInput;
+  PredictionJob: JobRecord;
   Query: Record<PropertyKey, never>;
   ReloadSummary: ReloadSummary;
   SpeechDetection: SpeechDetectionResult;
   SpeechSegment: SpeechSegment;
   String: Scalars['String']['output'];
+  Subscription: Record<PropertyKey, never>;
   TensorInput: TensorInput;
   TensorPrediction: TensorPredictionResult;
   TextLine: TextLineResult;
@@ -644,6 +763,14 @@ export type FloatEncodingResolvers = EnumResolverSignature<{ BASE64_F32?: any, J
 
 export type InputKindResolvers = EnumResolverSignature<{ AUDIO?: any, FEATURES?: any, IMAGE?: any, TENSOR?: any, TEXT?: any }, ResolversTypes['InputKind']>;
 
+export type JobResultResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['JobResult'] = ResolversParentTypes['JobResult']> = {
+  error?: Resolver<Maybe<ResolversTypes['PredictionError']>, ParentType, ContextType>;
+  index?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  prediction?: Resolver<Maybe<ResolversTypes['Prediction']>, ParentType, ContextType>;
+};
+
+export type JobStateResolvers = EnumResolverSignature<{ CANCELLED?: any, FAILED?: any, QUEUED?: any, RUNNING?: any, SUCCEEDED?: any }, ResolversTypes['JobState']>;
+
 export type LoadingPolicyResolvers = EnumResolverSignature<{ FIRST_USE?: any, STARTUP?: any }, ResolversTypes['LoadingPolicy']>;
 
 export type ModelResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Model'] = ResolversParentTypes['Model']> = {
@@ -685,8 +812,10 @@ export type ModelStateResolvers = EnumResolverSignature<{ FAILED?: any, LOADING?
 export type ModelTaskResolvers = EnumResolverSignature<{ CLASSIFICATION?: any, DOCUMENT_TEXT?: any, SPEECH_DETECTION?: any, TENSOR?: any, TEXT_RECOGNITION?: any }, ResolversTypes['ModelTask']>;
 
 export type MutationResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
+  cancelPredictionJob?: Resolver<ResolversTypes['PredictionJob'], ParentType, ContextType, RequireFields<MutationCancelPredictionJobArgs, 'id'>>;
   clearCache?: Resolver<ResolversTypes['ClearCacheSummary'], ParentType, ContextType, Partial<MutationClearCacheArgs>>;
   reloadModels?: Resolver<ResolversTypes['ReloadSummary'], ParentType, ContextType>;
+  submitPredictionJob?: Resolver<ResolversTypes['PredictionJob'], ParentType, ContextType, RequireFields<MutationSubmitPredictionJobArgs, 'inputs' | 'model'>>;
 };
 
 export type OutputTensorResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['OutputTensor'] = ResolversParentTypes['OutputTensor']> = {
@@ -699,11 +828,29 @@ export type PredictionResolvers<ContextType = RequestContext, ParentType extends
   __resolveType: TypeResolveFn<'Classification' | 'DocumentText' | 'SpeechDetection' | 'TensorPrediction' | 'TextRecognition', ParentType, ContextType>;
 };
 
+export type PredictionErrorResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['PredictionError'] = ResolversParentTypes['PredictionError']> = {
+  code?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  message?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type PredictionJobResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['PredictionJob'] = ResolversParentTypes['PredictionJob']> = {
+  createdAt?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  done?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  failed?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  finishedAt?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  model?: Resolver<ResolversTypes['Model'], ParentType, ContextType>;
+  results?: Resolver<ReadonlyArray<ResolversTypes['JobResult']>, ParentType, ContextType, RequireFields<PredictionJobResultsArgs, 'limit' | 'offset'>>;
+  state?: Resolver<ResolversTypes['JobState'], ParentType, ContextType>;
+  total?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
 export type QueryResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
   model?: Resolver<Maybe<ResolversTypes['Model']>, ParentType, ContextType, RequireFields<QueryModelArgs, 'name'>>;
   models?: Resolver<ReadonlyArray<ResolversTypes['Model']>, ParentType, ContextType>;
   predict?: Resolver<ResolversTypes['Prediction'], ParentType, ContextType, RequireFields<QueryPredictArgs, 'input' | 'model'>>;
   predictMany?: Resolver<ReadonlyArray<ResolversTypes['Prediction']>, ParentType, ContextType, RequireFields<QueryPredictManyArgs, 'inputs' | 'model'>>;
+  predictionJob?: Resolver<Maybe<ResolversTypes['PredictionJob']>, ParentType, ContextType, RequireFields<QueryPredictionJobArgs, 'id'>>;
 };
 
 export type ReloadSummaryResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['ReloadSummary'] = ResolversParentTypes['ReloadSummary']> = {
@@ -728,6 +875,10 @@ export type SpeechSegmentResolvers<ContextType = RequestContext, ParentType exte
 };
 
 export type StageKindResolvers = EnumResolverSignature<{ CALL?: any, MODEL?: any, STEP?: any }, ResolversTypes['StageKind']>;
+
+export type SubscriptionResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Subscription'] = ResolversParentTypes['Subscription']> = {
+  predictionJobProgress?: SubscriptionResolver<ResolversTypes['PredictionJob'], "predictionJobProgress", ParentType, ContextType, RequireFields<SubscriptionPredictionJobProgressArgs, 'id'>>;
+};
 
 export type TensorPredictionResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['TensorPrediction'] = ResolversParentTypes['TensorPrediction']> = {
   cacheSource?: Resolver<ResolversTypes['CacheSource'], ParentType, ContextType>;
@@ -764,6 +915,8 @@ export type Resolvers<ContextType = RequestContext> = {
   FloatData?: GraphQLScalarType;
   FloatEncoding?: FloatEncodingResolvers;
   InputKind?: InputKindResolvers;
+  JobResult?: JobResultResolvers<ContextType>;
+  JobState?: JobStateResolvers;
   LoadingPolicy?: LoadingPolicyResolvers;
   Model?: ModelResolvers<ContextType>;
   ModelInput?: ModelInputResolvers<ContextType>;
@@ -773,11 +926,14 @@ export type Resolvers<ContextType = RequestContext> = {
   Mutation?: MutationResolvers<ContextType>;
   OutputTensor?: OutputTensorResolvers<ContextType>;
   Prediction?: PredictionResolvers<ContextType>;
+  PredictionError?: PredictionErrorResolvers<ContextType>;
+  PredictionJob?: PredictionJobResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   ReloadSummary?: ReloadSummaryResolvers<ContextType>;
   SpeechDetection?: SpeechDetectionResolvers<ContextType>;
   SpeechSegment?: SpeechSegmentResolvers<ContextType>;
   StageKind?: StageKindResolvers;
+  Subscription?: SubscriptionResolvers<ContextType>;
   TensorPrediction?: TensorPredictionResolvers<ContextType>;
   TextLine?: TextLineResolvers<ContextType>;
   TextRecognition?: TextRecognitionResolvers<ContextType>;
