@@ -61,7 +61,8 @@ export class PredictionJobs {
   private closed = false;
 
   constructor(
-    private readonly store: JobStore,
+    /** Public for tests that look at what a job left behind. */
+    readonly store: JobStore,
     private readonly queue: ChunkQueue,
     private readonly predictions: Predictions,
     private readonly registry: ModelRegistry,
