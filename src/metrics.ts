@@ -168,7 +168,7 @@ export class Metrics {
 
   readonly jobInputs = new Counter({
     name: 'predictql_job_inputs_total',
-    help: 'Inputs of prediction jobs done by this process, by model and outcome (ok or the error code); answers found in the cache count too',
+    help: 'Outcomes of prediction job inputs this process stored, by model and outcome (ok or the error code); answers found in the cache count too. Each input is stored once, by whichever process answered it',
     labelNames: ['model', 'outcome'] as const,
     registers: [this.registry],
   });

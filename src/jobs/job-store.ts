@@ -18,10 +18,10 @@ export interface JobStore {
   inputs(id: string, indices: readonly number[]): Promise<ClientInput[]>;
   /**
    * Stores the outcomes whose index has none yet (the others are left as they are) and counts
-   * them; the job SUCCEEDS with its last outcome. Returns the record after, or undefined if the
-   * job is gone. Outcomes of a job that has ended are not stored.
+   * them; the job SUCCEEDS with its last outcome. Returns the record after and how many outcomes
+   * were stored, or undefined if the job is gone. Outcomes of a job that has ended are not stored.
    */
-  putOutcomes(id: string, outcomes: readonly JobOutcome[]): Promise<JobRecord | undefined>;
+  putOutcomes(id: string, outcomes: readonly JobOutcome[]): Promise<{ record: JobRecord; stored: number } | undefined>;
   /** The outcomes stored for indices in [offset, offset + limit), in index order. */
   outcomes(id: string, offset: number, limit: number): Promise<JobOutcome[]>;
   /** Moves the job to `to` if it is in one of `from`; returns the record after (unchanged if it was not). */

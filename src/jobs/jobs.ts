@@ -211,9 +211,13 @@ export class PredictionJobs {
       const outcomes = await this.compute(record, model, missing);
       const keep = outcomes.filter((o) => !('error' in o && RETRYABLE.has(o.error.code)));
       const after = await this.store.putOutcomes(jobId, keep);
-      for (const outcome of keep) this.metrics.jobInputs.inc({ model: model.name, outcome: 'error' in outcome ? outcome.error.code : 'ok' });
+      // Counted when stored: summed over every process that ran the job, this is its total.
+      if (after && after.stored > 0) {
+        if (after.stored === keep.length) for (const outcome of keep) this.metrics.jobInputs.inc({ model: model.name, outcome: 'error' in outcome ? outcome.error.code : 'ok' });
+        else this.metrics.jobInputs.inc({ model: model.name, outcome: 'ok' }, after.stored);
+      }
       this.changed(jobId);
-      if (after && isFinalJobState(after.state)) this.cancels.delete(jobId);
+      if (after && isFinalJobState(after.record.state)) this.cancels.delete(jobId);
       if (keep.length === outcomes.length) return;
       if (attempt >= CHUNK_ATTEMPTS) throw new Error(`job ${jobId}, inputs ${chunk.start}-${chunk.end - 1}: ${outcomes.length - keep.length} inputs could not run (${attempt} attempts); the chunk is retried later`);
       await sleep(250 * attempt);

@@ -70,11 +70,11 @@ export class LmdbJobStore implements JobStore {
     });
   }
 
-  async putOutcomes(id: string, outcomes: readonly JobOutcome[]): Promise<JobRecord | undefined> {
+  async putOutcomes(id: string, outcomes: readonly JobOutcome[]): Promise<{ record: JobRecord; stored: number } | undefined> {
     return this.root.transaction(() => {
       const record = this.jobs.get(id);
       if (!record) return undefined;
-      if (isFinalJobState(record.state)) return withoutOwner(record);
+      if (isFinalJobState(record.state)) return { record: withoutOwner(record), stored: 0 };
       let next: OwnedRecord = { ...record };
       for (const outcome of outcomes) {
         if (this.outcomeRows.get([id, outcome.index]) !== undefined) continue;
@@ -82,10 +82,11 @@ export class LmdbJobStore implements JobStore {
         next.done++;
         if ('error' in outcome) next.failed++;
       }
+      const stored = next.done - record.done;
       if (next.done >= next.total) next = { ...finished(next, 'SUCCEEDED', Date.now(), this.ttlMs), owner: next.owner };
       else if (next.state === 'QUEUED') next.state = 'RUNNING';
       this.jobs.put(id, next);
-      return withoutOwner(next);
+      return { record: withoutOwner(next), stored };
     });
   }
 

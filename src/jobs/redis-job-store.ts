@@ -34,8 +34,9 @@ const PUT_OUTCOMES = `${FINAL}${END}
 local raw = redis.call('GET', KEYS[1])
 if not raw then return false end
 local r = cjson.decode(raw)
-if final[r.state] then return raw end
+if final[r.state] then return { raw, 0 } end
 local now, ttl = tonumber(ARGV[1]), tonumber(ARGV[2])
+local before = r.done
 for i = 3, #ARGV, 3 do
   if redis.call('HSETNX', KEYS[3], ARGV[i], ARGV[i + 1]) == 1 then
     r.done = r.done + 1
@@ -45,7 +46,7 @@ end
 if r.done >= r.total then finish(r, 'SUCCEEDED', now, ttl) elseif r.state == 'QUEUED' then r.state = 'RUNNING' end
 local out = cjson.encode(r)
 redis.call('SET', KEYS[1], out, 'KEEPTTL')
-return out
+return { out, r.done - before }
 `;
 
 // ARGV: now, ttl, to, from...
@@ -128,11 +129,11 @@ export class RedisJobStore implements JobStore {
     });
   }
 
-  async putOutcomes(id: string, outcomes: readonly JobOutcome[]): Promise<JobRecord | undefined> {
+  async putOutcomes(id: string, outcomes: readonly JobOutcome[]): Promise<{ record: JobRecord; stored: number } | undefined> {
     const args = [String(Date.now()), String(this.ttlMs)];
     for (const outcome of outcomes) args.push(String(outcome.index), Buffer.from(encodeOutcome(outcome)).toString('base64'), 'error' in outcome ? '1' : '0');
-    const raw = await (await this.redis()).eval(PUT_OUTCOMES, { keys: this.keys(id), arguments: args });
-    return typeof raw === 'string' ? parseRecord(raw) : undefined;
+    const reply = (await (await this.redis()).eval(PUT_OUTCOMES, { keys: this.keys(id), arguments: args })) as [string, number] | null;
+    return reply ? { record: parseRecord(reply[0]), stored: Number(reply[1]) } : undefined;
   }
 
   async outcomes(id: string, offset: number, limit: number): Promise<JobOutcome[]> {
