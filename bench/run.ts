@@ -17,6 +17,8 @@
  *   targets issue 14's targets against Apollo standalone answering a constant, the naive server
  *           and Fastify + Mercurius + graphql-jit (bench/targets.ts; not in the default list:
  *           run it on its own, its results go to bench/results/targets.json and targets.md)
+ *   jobs    a prediction job against predictMany of the same OCR lines, and a cheap query's
+ *           latency with and without a job running (bench/jobs.ts)
  *
  * predictql runs with --cache-url off so every request runs the model. Results go to
  * bench/results/latest.json and latest.md. BENCH_SECONDS (default 5) per measurement,
@@ -32,10 +34,11 @@ import { breakdownSvg, type BreakdownRow } from './lib/svg.ts';
 import { irisWorkload, ocrWorkload, type Workload } from './lib/workloads.ts';
 import { pageScenario } from './page-scenario.ts';
 import { targetsScenario } from './targets.ts';
+import { jobsScenario } from './jobs.ts';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 const concurrencies = (process.env.BENCH_CONCURRENCY ?? '1,8,64').split(',').map(Number);
-const scenarios = new Set((process.env.BENCH_SCENARIOS ?? 'iris,ocr,mixed,policy,cache,payload,processes,page').split(','));
+const scenarios = new Set((process.env.BENCH_SCENARIOS ?? 'iris,ocr,mixed,policy,cache,payload,processes,page,jobs').split(','));
 /** prom-client samples the event loop every 10 ms; its p99 includes that tick. */
 const LOOP_TICK_MS = 10;
 
@@ -363,6 +366,12 @@ if (scenarios.has('processes')) {
 if (scenarios.has('page')) {
   const { report: lines, results: measured } = await pageScenario(seconds);
   results.page = measured;
+  report.push(...lines);
+}
+
+if (scenarios.has('jobs')) {
+  const { report: lines, results: measured } = await jobsScenario(seconds);
+  results.jobs = measured;
   report.push(...lines);
 }
 

@@ -5,6 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { brotliCompressSync, gzipSync } from 'node:zlib';
 import { request } from './helpers/client.ts';
 import { startTestServer, type TestServer } from './helpers/server.ts';
+import { post } from './helpers/client.ts';
 
 describe('http', () => {
   let server: TestServer;
@@ -43,11 +44,20 @@ describe('http', () => {
     assert.match(page.headers.get('content-security-policy') ?? '', /default-src 'self'/);
     // One example tab per model, then a batch, one with aliases and one with the timings header.
     const tabs = JSON.parse(html.match(/<script id="examples" type="application\/json">(.*?)<\/script>/s)![1]!) as Array<{ query: string; variables?: string; headers?: string }>;
-    const operations = tabs.map((t) => t.query.match(/^(?:query) (\w+)/m)![1]);
-    assert.deepEqual(operations, ['Iris', 'PromptInjection', 'Spam', 'Digits', 'Ocr', 'OcrPage', 'Symbols', 'Vad', 'BatchPromptInjection', 'SeveralModels', 'IrisTimings']);
+    const operations = tabs.map((t) => t.query.match(/^(?:query|mutation) (\w+)/m)![1]);
+    assert.deepEqual(operations, ['Iris', 'PromptInjection', 'Spam', 'Digits', 'Ocr', 'OcrPage', 'Symbols', 'Vad', 'BatchPromptInjection', 'SeveralModels', 'Jobs', 'IrisTimings']);
     assert.deepEqual(JSON.parse(tabs.at(-1)!.headers!), { 'x-predictql-timings': '1' });
-    // Every example runs as it is and answers without errors.
-    for (const tab of tabs) {
+    // The Jobs tab: submit, then follow the job by the id it returned, then cancel it.
+    const jobsTab = tabs.find((t) => t.query.includes('mutation Jobs'))!;
+    const run = async (operationName: string, variables?: Record<string, unknown>) => (await (await post(server.url, { query: jobsTab.query, operationName, variables })).json()) as any;
+    const submitted = await run('Jobs');
+    assert.equal(submitted.errors, undefined, JSON.stringify(submitted.errors));
+    const progress = await run('JobProgress', { id: submitted.data.submitPredictionJob.id });
+    assert.equal(progress.errors, undefined, JSON.stringify(progress.errors));
+    assert.equal(progress.data.predictionJob.total, 2);
+    assert.equal((await run('CancelJob', { id: submitted.data.submitPredictionJob.id })).errors, undefined);
+    // Every other example runs as it is and answers without errors.
+    for (const tab of tabs.filter((t) => t !== jobsTab)) {
       const res = await server.graphql(tab.query, tab.variables ? JSON.parse(tab.variables) : undefined);
       assert.equal(res.errors, undefined, `${tab.query.split('\n').find((l) => l.startsWith('query'))}: ${JSON.stringify(res.errors)}`);
     }

@@ -2,7 +2,7 @@
  * Ready-made example operations, built from the model repository so they always match what is
  * served: one per model with its manifest's warm-up sample as the input (a real row, text, image or
  * clip), a batched `predictMany`, a query with aliases across models, and one that asks for the
- * per-phase timings header. The playground opens with them as tabs; the `/` page links to them.
+ * per-phase timings header, and a prediction job. The playground opens with them as tabs; the `/` page links to them.
  */
 import type { Payload } from '../domain/types.ts';
 import type { ServedModel } from '../models/served-model.ts';
@@ -137,6 +137,27 @@ function aliasesTab(models: ServedModel[]): ExampleTab | undefined {
   return { query: `# Aliases ask several models in one request; each answer comes back under its alias.\nquery SeveralModels {\n${fields.join('\n')}\n}\n` };
 }
 
+/**
+ * Prediction jobs on the first tabular model (else the first text one): submit, then follow the
+ * job by its id, or cancel it. Three operations in one tab; GraphiQL's run button asks which.
+ */
+function jobsTab(models: ServedModel[]): ExampleTab | undefined {
+  const model = models.find((m) => m.sample.kind === 'features') ?? models.find((m) => m.sample.kind === 'text');
+  if (!model) return undefined;
+  const sample = (inputOf(model.sample) as { literal: string }).literal;
+  const inputs = model.sample.kind === 'text' ? [sample, ...EVERYDAY_TEXTS.map((t) => `{ text: ${JSON.stringify(t)} }`)] : [sample, sample.replace(/\[([^,\]]+)/, (_, first: string) => `[${Number(first) + 1}`)];
+  return {
+    query:
+      `# Prediction jobs: inputs predicted in the background, behind interactive requests, each answer\n` +
+      `# stored as it comes (a job survives a restart). Run Jobs, paste the id it returns into the\n` +
+      `# Variables pane, then run JobProgress (again, to follow it) or CancelJob.\n` +
+      `mutation Jobs {\n  submitPredictionJob(model: ${JSON.stringify(model.name)}, inputs: [\n${inputs.map((i) => `    ${i}`).join(',\n')}\n  ]) {\n    id\n    state\n    total\n  }\n}\n\n` +
+      `query JobProgress($id: ID!) {\n  predictionJob(id: $id) {\n    state\n    total\n    done\n    failed\n    finishedAt\n    results(offset: 0, limit: 10) {\n      index\n      prediction { ... on Classification { label score } }\n      error { code message }\n    }\n  }\n}\n\n` +
+      `mutation CancelJob($id: ID!) {\n  cancelPredictionJob(id: $id) {\n    state\n    done\n  }\n}\n`,
+    variables: JSON.stringify({ id: 'paste the id Jobs returned' }, null, 2),
+  };
+}
+
 /** The first example again, with the header that adds the per-phase timings to `extensions`. */
 function timingsTab(models: ServedModel[]): ExampleTab | undefined {
   const model = models.find((m) => m.sample.kind === 'features' || m.sample.kind === 'text');
@@ -152,12 +173,12 @@ function timingsTab(models: ServedModel[]): ExampleTab | undefined {
 }
 
 /**
- * Every example tab: one per model, then the batch, aliases and timings ones. A model whose input
+ * Every example tab: one per model, then the batch, aliases, jobs and timings ones. A model whose input
  * is written inline goes first: GraphiQL 4 fills the first tab's query from `defaultTabs` but not
  * its variables, so a first tab that needed them would fail when run.
  */
 export function exampleTabs(models: ServedModel[]): ExampleTab[] {
   const inline = (m: ServedModel) => m.sample.kind === 'features' || m.sample.kind === 'text';
   const ordered = [...models.filter(inline), ...models.filter((m) => !inline(m))];
-  return [...ordered.map(singleModelTab), batchTab(models), aliasesTab(models), timingsTab(models)].filter((t): t is ExampleTab => t !== undefined);
+  return [...ordered.map(singleModelTab), batchTab(models), aliasesTab(models), jobsTab(models), timingsTab(models)].filter((t): t is ExampleTab => t !== undefined);
 }

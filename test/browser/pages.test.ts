@@ -53,7 +53,7 @@ describe('in a browser', () => {
     await page.goto(`${origin}/graphql`);
     await page.locator('.graphiql-tab').first().waitFor();
     const titles = (await page.locator('.graphiql-tab').allInnerTexts()).map((t) => t.trim());
-    assert.deepEqual(titles, ['Iris', 'PromptInjection', 'Spam', 'Digits', 'Ocr', 'OcrPage', 'Symbols', 'Vad', 'BatchPromptInjection', 'SeveralModels', 'IrisTimings']);
+    assert.deepEqual(titles, ['Iris', 'PromptInjection', 'Spam', 'Digits', 'Ocr', 'OcrPage', 'Symbols', 'Vad', 'BatchPromptInjection', 'SeveralModels', 'Jobs', 'IrisTimings']);
 
     const iris = await runTab(page, null);
     assert.equal(iris.data.predict.label, 'setosa');
