@@ -5,7 +5,8 @@
  * JOBS_MAX_ACTIVE. Restarts and SIGKILL: test/jobs-restart.test.ts; Redis: test/redis/jobs.test.ts.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { readFileSync, rmSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { buildSchema, parse, subscribe, type ExecutionResult } from 'graphql';
@@ -133,14 +134,15 @@ describe('prediction jobs', () => {
     const section = readme.slice(readme.indexOf('\n## Prediction jobs\n'), readme.indexOf('\n## Errors\n'));
     const steps = [...section.matchAll(/```sh\n([\s\S]*?)```\n\n```json\n([\s\S]*?)```/g)].map((m) => ({ command: m[1]!.replace('http://127.0.0.1:4000', server.url), expected: JSON.parse(m[2]!) }));
     assert.equal(steps.length, 3, 'submit, read, cancel');
-    const run = (command: string, job = '') => JSON.parse(execFileSync('bash', ['-c', command], { env: { ...process.env, JOB: job }, encoding: 'utf8' }));
-    const submitted = run(steps[0]!.command);
+    // Not execFileSync: the server answering curl runs in this process's event loop.
+    const run = async (command: string, job = '') => JSON.parse((await promisify(execFile)('bash', ['-c', command], { env: { ...process.env, JOB: job }, encoding: 'utf8' })).stdout);
+    const submitted = await run(steps[0]!.command);
     const id = submitted.data.submitPredictionJob.id;
     assert.match(id, /^[0-9a-f]{32}$/);
     assert.deepEqual(submitted, { data: { submitPredictionJob: { ...steps[0]!.expected.data.submitPredictionJob, id } } });
     await waitFor('the job', async () => ((await job(server, id)).state === 'SUCCEEDED' ? true : undefined));
-    assert.deepEqual(run(steps[1]!.command, id), steps[1]!.expected);
-    assert.deepEqual(run(steps[2]!.command, id), steps[2]!.expected);
+    assert.deepEqual(await run(steps[1]!.command, id), steps[1]!.expected);
+    assert.deepEqual(await run(steps[2]!.command, id), steps[2]!.expected);
   });
 
   it('removes a finished job with its inputs and results after JOBS_TTL_SECONDS', async () => {

@@ -21,6 +21,7 @@ const LOCK_MS = 8_000;
 const STALLED_CHECK_MS = 4_000;
 /** A chunk stalled this many times fails (its inputs stay unanswered; the job does not end). */
 const MAX_STALLED = 10;
+const CHUNK_ATTEMPTS = 10;
 
 type Client = ReturnType<typeof createClient>;
 
@@ -51,7 +52,9 @@ export class BullChunkQueue implements ChunkQueue {
         name: 'chunk',
         data: chunk,
         // Ids from the job's id and the chunk's start: adding a chunk twice adds it once.
-        opts: { jobId: `${chunk.jobId}-${chunk.start}`, removeOnComplete: true, removeOnFail: true, attempts: 3 },
+        // A chunk fails only when its inputs could not run (the store unreachable, workers
+        // crashing again and again): it is tried again, later, up to CHUNK_ATTEMPTS times.
+        opts: { jobId: `${chunk.jobId}-${chunk.start}`, removeOnComplete: true, removeOnFail: true, attempts: CHUNK_ATTEMPTS, backoff: { type: 'exponential', delay: 1000 } },
       })),
     );
   }

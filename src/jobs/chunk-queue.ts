@@ -36,11 +36,14 @@ export function chunksOf(record: JobRecord): Chunk[] {
   return chunks;
 }
 
+const RETRY_MS = 5000;
+
 export class LocalChunkQueue implements ChunkQueue {
   private readonly pending: Chunk[] = [];
   private readonly running = new Set<Promise<void>>();
   private run: ChunkRunner | undefined;
   private closed = false;
+  private readonly retries = new Set<NodeJS.Timeout>();
 
   constructor(
     private readonly concurrency: number,
@@ -64,14 +67,30 @@ export class LocalChunkQueue implements ChunkQueue {
   async close(): Promise<void> {
     this.closed = true;
     this.pending.length = 0;
+    for (const timer of this.retries) clearTimeout(timer);
     await Promise.all(this.running);
+  }
+
+  /** A chunk whose inputs could not run goes back in the queue after a pause (a restart would also requeue it). */
+  private retryLater(chunk: Chunk): void {
+    const timer = setTimeout(() => {
+      this.retries.delete(timer);
+      if (this.closed) return;
+      this.pending.push(chunk);
+      this.pump();
+    }, RETRY_MS);
+    timer.unref();
+    this.retries.add(timer);
   }
 
   private pump(): void {
     while (this.run && !this.closed && this.running.size < this.concurrency && this.pending.length > 0) {
       const chunk = this.pending.shift()!;
       const running: Promise<void> = this.run(chunk)
-        .catch((error: unknown) => this.onError(error, chunk))
+        .catch((error: unknown) => {
+          this.onError(error, chunk);
+          this.retryLater(chunk);
+        })
         .finally(() => {
           this.running.delete(running);
           this.pump();

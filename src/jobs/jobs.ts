@@ -130,7 +130,9 @@ export class PredictionJobs {
   async results(record: JobRecord, offset: number, limit: number): Promise<JobResultView[]> {
     if (!Number.isInteger(offset) || offset < 0) throw badUserInput(`results(offset: ${offset}): offset must be 0 or more`);
     if (!Number.isInteger(limit) || limit < 1 || limit > MAX_RESULTS_PER_READ) throw badUserInput(`results(limit: ${limit}): limit must be from 1 to ${MAX_RESULTS_PER_READ}`);
-    const outcomes = await this.store.outcomes(record.id, offset, Math.min(limit, Math.max(0, record.total - offset)));
+    const count = Math.min(limit, record.total - offset);
+    if (count <= 0) return [];
+    const outcomes = await this.store.outcomes(record.id, offset, count);
     return outcomes.map((outcome) => {
       if ('error' in outcome) return { index: outcome.index, prediction: null, error: outcome.error };
       return { index: outcome.index, prediction: { model: this.modelOf(record), cached: outcome.source !== 'NONE', cacheSource: outcome.source, item: outcome.result }, error: null };
