@@ -486,6 +486,10 @@ export type SpeechSegment = {
 
 export type { StageKind };
 
+/**
+ * Streams of events. Over HTTP, Apollo answers queries and mutations only: subscriptions are served
+ * by a transport such as graphql-ws where one is set up.
+ */
 export type Subscription = {
   readonly __typename?: 'Subscription';
   /** The job as it changes: an event per change of its state or counts, the last when it ends. */
@@ -493,6 +497,10 @@ export type Subscription = {
 };
 
 
+/**
+ * Streams of events. Over HTTP, Apollo answers queries and mutations only: subscriptions are served
+ * by a transport such as graphql-ws where one is set up.
+ */
 export type SubscriptionPredictionJobProgressArgs = {
   id: Scalars['ID']['input'];
 };
