@@ -58,7 +58,7 @@ async function job(server: TestServer, id: string, offset = 0, limit = 1000) {
 describe('prediction jobs', () => {
   let server: TestServer;
   before(async () => {
-    server = await startTestServer({ JOBS_TTL_SECONDS: '2' });
+    server = await startTestServer();
   });
   after(() => server.close());
 
@@ -146,18 +146,24 @@ describe('prediction jobs', () => {
   });
 
   it('removes a finished job with its inputs and results after JOBS_TTL_SECONDS', async () => {
-    const created = await submit(server, 'iris', irisRows(20, 5));
-    const done = await waitFor('the job', async () => {
-      const state = await job(server, created.id);
-      return state.state === 'SUCCEEDED' ? state : undefined;
-    });
-    const store = server.jobs.store as LmdbJobStore;
-    assert.equal(store.rowCount(created.id), 40, '20 inputs and 20 results on disk');
-    const expiresAt = Date.parse(done.finishedAt) + 2000;
-    await sleep(Math.max(0, expiresAt - Date.now()) + 10);
-    const res = await server.graphql(JOB, { id: created.id });
-    assert.equal(res.errors?.[0]?.extensions?.code, 'JOB_NOT_FOUND', 'gone once expired');
-    await waitFor('the sweep', async () => (store.rowCount(created.id) === 0 ? true : undefined), 5000);
+    // A server of its own: the others' jobs must not expire while their tests read them.
+    const server = await startTestServer({ JOBS_TTL_SECONDS: '5' });
+    try {
+      const created = await submit(server, 'iris', irisRows(20, 5));
+      const done = await waitFor('the job', async () => {
+        const state = await job(server, created.id);
+        return state.state === 'SUCCEEDED' ? state : undefined;
+      });
+      const store = server.jobs.store as LmdbJobStore;
+      assert.equal(store.rowCount(created.id), 40, '20 inputs and 20 results on disk');
+      const expiresAt = Date.parse(done.finishedAt) + 5000;
+      await sleep(Math.max(0, expiresAt - Date.now()) + 10);
+      const res = await server.graphql(JOB, { id: created.id });
+      assert.equal(res.errors?.[0]?.extensions?.code, 'JOB_NOT_FOUND', 'gone once expired');
+      await waitFor('the sweep', async () => (store.rowCount(created.id) === 0 ? true : undefined), 5000);
+    } finally {
+      await server.close();
+    }
   });
 });
 
