@@ -121,6 +121,7 @@ export class PredictionJobs {
     const record = await this.store.transition(id, ['QUEUED', 'RUNNING'], 'CANCELLED');
     if (!record) throw jobNotFound(id);
     this.cancels.get(id)?.abort();
+    this.forget(id);
     await this.queue.drop(id);
     this.changed(id);
     return record;
@@ -201,6 +202,7 @@ export class PredictionJobs {
       if (!model) {
         // The version was removed from the model repository: nothing can answer the rest.
         await this.store.transition(jobId, ['QUEUED', 'RUNNING'], 'FAILED');
+        this.forget(jobId);
         this.changed(jobId);
         return;
       }
@@ -219,7 +221,7 @@ export class PredictionJobs {
         else this.metrics.jobInputs.inc({ model: model.name, outcome: 'ok' }, after.stored);
       }
       this.changed(jobId);
-      if (after && isFinalJobState(after.record.state)) this.cancels.delete(jobId);
+      if (after && isFinalJobState(after.record.state)) this.forget(jobId);
       if (keep.length === outcomes.length) return;
       if (attempt >= CHUNK_ATTEMPTS) throw new Error(`job ${jobId}, inputs ${chunk.start}-${chunk.end - 1}: ${outcomes.length - keep.length} inputs could not run (${attempt} attempts); the chunk is retried later`);
       await sleep(250 * attempt);
@@ -251,6 +253,12 @@ export class PredictionJobs {
       if (answer instanceof Error) return { index, error: { code: codeOf(answer), message: codeOf(answer) === 'INTERNAL_SERVER_ERROR' ? 'the input could not be predicted (internal error)' : answer.message } };
       return { index, result: answer.item as ItemResult, source: answer.source };
     });
+  }
+
+  /** A job that ended needs no cancel signal, and cannot be queued again. */
+  private forget(id: string): void {
+    this.cancels.delete(id);
+    this.queued.delete(id);
   }
 
   private changed(id: string): void {
