@@ -42,7 +42,11 @@ export async function startTestServer(overrides: Record<string, string> = {}): P
     config,
     async close() {
       await server.close();
-      if (ownCacheDir) rmSync(ownCacheDir, { recursive: true, force: true });
+      if (ownCacheDir) {
+        rmSync(ownCacheDir, { recursive: true, force: true });
+        // The prediction jobs' LMDB environment, beside the cache (src/jobs/create.ts).
+        rmSync(`${ownCacheDir}-jobs`, { recursive: true, force: true });
+      }
     },
     graphql(query, variables, options) {
       return graphql(server.url, { query, variables }, options);
