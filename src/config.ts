@@ -37,6 +37,12 @@ export interface Config {
   documentCacheMaxBytes: number;
   maxVariablesDepth: number;
   maxVariablesBytes: number;
+  maxBodyBytesInFlight: number;
+  maxConnections: number;
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+  sendTimeoutMs: number;
+  keepAliveTimeoutMs: number;
   maxQueryDepth: number;
   maxAliases: number;
   maxTokens: number;
@@ -186,6 +192,12 @@ export const SETTINGS = [
   { key: 'documentCacheMaxBytes', env: 'DOCUMENT_CACHE_MAX_BYTES', flag: '--document-cache-max-bytes', description: 'Memory for parsed and validated documents, each counted with its query text (least recently used evicted past it)', default: () => 32 * 1024 * 1024, parse: integer(1024 * 1024, 2 ** 40) },
   { key: 'maxVariablesDepth', env: 'MAX_VARIABLES_DEPTH', flag: '--max-variables-depth', description: 'Deepest nesting of arrays and objects in the variables, refused with VARIABLES_LIMIT_EXCEEDED before anything walks them', default: () => 20, parse: integer(1, 10_000) },
   { key: 'maxVariablesBytes', env: 'MAX_VARIABLES_BYTES', flag: '--max-variables-bytes', description: "Most bytes of variables (every value counts 8, plus a string's characters and an object's keys), refused with VARIABLES_LIMIT_EXCEEDED before anything walks past it", default: () => 16_000_000, parse: integer(1024, 1_000_000_000) },
+  { key: 'maxBodyBytesInFlight', env: 'MAX_BODY_BYTES_IN_FLIGHT', flag: '--max-body-bytes-in-flight', description: 'Request-body bytes all connections together may have in flight (declared or read, held until each request ends); a request whose body would pass it gets 503 OVERLOADED unread. At least MAX_BODY_BYTES', default: () => 64 * 1024 ** 2, parse: integer(1024, 2 ** 40) },
+  { key: 'maxConnections', env: 'MAX_CONNECTIONS', flag: '--max-connections', description: 'Open HTTP connections per process; past it new connections are closed at once and open ones keep working. Keep it under the open-files limit (ulimit -n)', default: () => 10_000, parse: integer(1, 10_000_000) },
+  { key: 'headersTimeoutMs', env: 'HEADERS_TIMEOUT_MS', flag: '--headers-timeout-ms', description: "Time a connection has to send a request's complete headers, from its opening (or a later request's first byte); a silent or slowloris connection is then answered 408 and closed", default: () => 10_000, parse: integer(100, 3_600_000) },
+  { key: 'requestTimeoutMs', env: 'REQUEST_TIMEOUT_MS', flag: '--request-timeout-ms', description: 'Time a request, headers and body, has to arrive completely; a body sent too slowly is then cut off (408) and its connection closed. At least HEADERS_TIMEOUT_MS', default: () => 30_000, parse: integer(100, 3_600_000) },
+  { key: 'sendTimeoutMs', env: 'SEND_TIMEOUT_MS', flag: '--send-timeout-ms', description: "Longest time an answer's writing may stall because the client does not read it; the connection is then closed and the answer's memory freed", default: () => 30_000, parse: integer(100, 3_600_000) },
+  { key: 'keepAliveTimeoutMs', env: 'KEEP_ALIVE_TIMEOUT_MS', flag: '--keep-alive-timeout-ms', description: 'How long an idle keep-alive connection stays open waiting for its next request (longer than the 60 s idle timeout of common load balancers, so they close first)', default: () => 72_000, parse: integer(100, 3_600_000) },
   { key: 'maxQueryDepth', env: 'MAX_QUERY_DEPTH', flag: '--max-query-depth', description: 'Deepest field nesting in a GraphQL document (introspection excepted)', default: () => 12, parse: integer(1, 1000) },
   { key: 'maxAliases', env: 'MAX_ALIASES', flag: '--max-aliases', description: 'Most aliases in a GraphQL document', default: () => 32, parse: integer(0, 100_000) },
   { key: 'maxTokens', env: 'MAX_TOKENS', flag: '--max-tokens', description: 'Most lexical tokens in a GraphQL document (large batches belong in variables, which this does not count)', default: () => 50_000, parse: integer(100, 10_000_000) },
@@ -246,6 +258,12 @@ export function loadConfig(argv: readonly string[] = [], env: NodeJS.ProcessEnv 
   const result = config as unknown as Config;
   if (result.corsCredentials && result.corsOrigins === '*') {
     throw new ConfigError('CORS_CREDENTIALS=true needs CORS_ORIGINS to list origins: browsers refuse credentials with an origin of *, and allowing every origin to send them would let any site act as the user');
+  }
+  if (result.maxBodyBytesInFlight < result.maxBodyBytes) {
+    throw new ConfigError(`MAX_BODY_BYTES_IN_FLIGHT (${result.maxBodyBytesInFlight}) is below MAX_BODY_BYTES (${result.maxBodyBytes}): a body of the largest allowed size could never be read; raise MAX_BODY_BYTES_IN_FLIGHT or lower MAX_BODY_BYTES`);
+  }
+  if (result.requestTimeoutMs < result.headersTimeoutMs) {
+    throw new ConfigError(`REQUEST_TIMEOUT_MS (${result.requestTimeoutMs}) is below HEADERS_TIMEOUT_MS (${result.headersTimeoutMs}): the whole request cannot take less time than its headers`);
   }
   if (result.workers === 0) result.workers = Math.max(1, Math.floor(availableParallelism() / result.processes)) + 1;
   if (result.modelMaxWorkers === 0) result.modelMaxWorkers = Math.max(1, result.workers - 1);

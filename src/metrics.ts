@@ -87,8 +87,14 @@ export class Metrics {
 
   readonly queriesRefused = new Counter({
     name: 'predictql_queries_refused_total',
-    help: 'Requests refused whole before execution, by the limit they broke (MAX_QUERY_BYTES, MAX_VARIABLES_DEPTH, MAX_VARIABLES_BYTES, MAX_REQUEST_COST, MAX_QUERY_DEPTH, MAX_ALIASES, MAX_TOKENS, MAX_DIRECTIVES, MAX_BODY_BYTES)',
+    help: 'Requests refused whole before execution, by the limit they broke (MAX_QUERY_BYTES, MAX_VARIABLES_DEPTH, MAX_VARIABLES_BYTES, MAX_REQUEST_COST, MAX_QUERY_DEPTH, MAX_ALIASES, MAX_TOKENS, MAX_DIRECTIVES, MAX_BODY_BYTES, MAX_BODY_BYTES_IN_FLIGHT)',
     labelNames: ['limit'] as const,
+    registers: [this.registry],
+  });
+
+  readonly connectionsDropped = new Counter({
+    name: 'predictql_http_connections_dropped_total',
+    help: 'Connections closed as they arrived because MAX_CONNECTIONS were open',
     registers: [this.registry],
   });
 
@@ -190,6 +196,12 @@ export class Metrics {
         for (const priority of ['interactive', 'background'] as const) this.set({ priority }, waiting(priority));
       },
     });
+  }
+
+  /** The HTTP front's connections and the request-body bytes it holds, read when Prometheus scrapes. */
+  watchConnections(open: () => Promise<number>, bodyBytesInFlight: () => number): void {
+    new Gauge({ name: 'predictql_http_connections', help: 'Open HTTP connections (bounded by MAX_CONNECTIONS)', registers: [this.registry], async collect() { this.set(await open()); } });
+    new Gauge({ name: 'predictql_http_body_bytes_in_flight', help: 'Request-body bytes declared or read by requests not yet ended (bounded by MAX_BODY_BYTES_IN_FLIGHT)', registers: [this.registry], collect() { this.set(bodyBytesInFlight()); } });
   }
 
   private readonly phaseChildren = new Children<Observer>(([phase]) => this.requestPhaseSeconds.labels({ phase: phase! }));

@@ -28,6 +28,7 @@ import { resolvers } from './graphql/resolvers.ts';
 import { loadTypeDefs } from './graphql/type-defs.ts';
 import { isAdminRequest } from './http/admin-token.ts';
 import { createFront } from './http/app.ts';
+import { BodyBudget } from './http/body-budget.ts';
 import { graphqlRoutes } from './http/routes/graphql.ts';
 import { healthRoutes } from './http/routes/health.ts';
 import { LiveSampler } from './http/front/live-sampler.ts';
@@ -79,7 +80,22 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   for (const warning of jobBackend.warnings) logger.warn(warning);
   const jobs = new PredictionJobs(jobBackend.store, jobBackend.queue, predictions, registry, metrics, { maxInputs: config.jobsMaxInputs, maxActive: config.jobsMaxActive, ttlSeconds: config.jobsTtlSeconds }, (err, context) => logger.error({ err }, context));
 
-  const front = await createFront({ logger, metrics, maxBodyBytes: config.maxBodyBytes, debugErrors: config.debugErrors, cors: { origins: config.corsOrigins, credentials: config.corsCredentials } });
+  const front = await createFront({
+    logger,
+    metrics,
+    maxBodyBytes: config.maxBodyBytes,
+    debugErrors: config.debugErrors,
+    cors: { origins: config.corsOrigins, credentials: config.corsCredentials },
+    connections: {
+      maxConnections: config.maxConnections,
+      headersTimeoutMs: config.headersTimeoutMs,
+      requestTimeoutMs: config.requestTimeoutMs,
+      sendTimeoutMs: config.sendTimeoutMs,
+      keepAliveTimeoutMs: config.keepAliveTimeoutMs,
+    },
+  });
+  const bodyBudget = new BodyBudget(config.maxBodyBytesInFlight);
+  metrics.watchConnections(() => new Promise((resolve) => front.server.getConnections((_error, count) => resolve(count))), () => bodyBudget.inFlight);
   // Limits on the document itself, checked at parse and validation time, before any resolver runs.
   const armor = new ApolloArmor({
     maxDepth: { n: config.maxQueryDepth },
@@ -143,6 +159,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     apollo,
     metrics,
     maxEventLoopDelayMs: config.maxEventLoopDelayMs,
+    bodyBudget,
+    maxBodyBytes: config.maxBodyBytes,
     browserPage: config.playground ? playgroundPageFor(() => registry.list(), '/graphql') : undefined,
     context: ({ request, requestId, timings, disconnect }): RequestContext => {
       let forRequest: RequestPredictions | undefined;

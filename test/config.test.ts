@@ -63,6 +63,28 @@ describe('loadConfig', () => {
     assert.deepEqual([set.jobsMaxInputs, set.jobsMaxActive, set.jobsMaxWorkers, set.jobsTtlSeconds], [500, 2, 1, 5]);
   });
 
+  it('reads the connection limits, with defaults that bound every connection', () => {
+    const defaults = loadConfig([], {});
+    assert.equal(defaults.maxConnections, 10_000);
+    assert.equal(defaults.headersTimeoutMs, 10_000, 'a connection sending no complete request is closed after 10 s');
+    assert.equal(defaults.requestTimeoutMs, 30_000);
+    assert.equal(defaults.sendTimeoutMs, 30_000);
+    assert.equal(defaults.keepAliveTimeoutMs, 72_000);
+    assert.equal(defaults.maxBodyBytesInFlight, 64 * 1024 ** 2);
+    assert.ok(defaults.maxBodyBytesInFlight >= defaults.maxBodyBytes);
+    const config = loadConfig(['--max-connections', '500', '--headers-timeout-ms=2000', '--send-timeout-ms', '5000'], {
+      REQUEST_TIMEOUT_MS: '4000',
+      KEEP_ALIVE_TIMEOUT_MS: '5000',
+      MAX_BODY_BYTES_IN_FLIGHT: '2000000',
+      MAX_BODY_BYTES: '1000000',
+      MAX_CONNECTIONS: '9',
+    });
+    assert.deepEqual(
+      [config.maxConnections, config.headersTimeoutMs, config.requestTimeoutMs, config.sendTimeoutMs, config.keepAliveTimeoutMs, config.maxBodyBytesInFlight],
+      [500, 2000, 4000, 5000, 5000, 2_000_000],
+    );
+  });
+
   it('refuses bad values, naming the setting and what it accepts', () => {
     const cases: Array<[string[], Record<string, string>, RegExp]> = [
       [[], { PORT: 'abc' }, /invalid PORT: expected a whole number from 0 to 65535, got "abc"/],
@@ -87,6 +109,12 @@ describe('loadConfig', () => {
       [[], { CORS_ORIGINS: 'https://a.example.com?x=1' }, /is not an origin/],
       [[], { CORS_CREDENTIALS: 'sometimes' }, /invalid CORS_CREDENTIALS: expected true or false/],
       [[], { CORS_ORIGINS: '*', CORS_CREDENTIALS: 'true' }, /CORS_CREDENTIALS=true needs CORS_ORIGINS to list origins/],
+      [[], { MAX_CONNECTIONS: '0' }, /invalid MAX_CONNECTIONS: expected a whole number from 1 to 10000000, got 0/],
+      [['--headers-timeout-ms', '10s'], {}, /invalid --headers-timeout-ms: expected a whole number from 100 to 3600000, got "10s"/],
+      [[], { SEND_TIMEOUT_MS: '50' }, /invalid SEND_TIMEOUT_MS: expected a whole number from 100 to 3600000, got 50/],
+      [[], { KEEP_ALIVE_TIMEOUT_MS: '-1' }, /invalid KEEP_ALIVE_TIMEOUT_MS: expected a whole number/],
+      [[], { REQUEST_TIMEOUT_MS: '5000', HEADERS_TIMEOUT_MS: '6000' }, /REQUEST_TIMEOUT_MS \(5000\) is below HEADERS_TIMEOUT_MS \(6000\)/],
+      [[], { MAX_BODY_BYTES_IN_FLIGHT: '1000000' }, /MAX_BODY_BYTES_IN_FLIGHT \(1000000\) is below MAX_BODY_BYTES \(16000000\)/],
     ];
     for (const [argv, env, message] of cases) {
       assert.throws(() => loadConfig(argv, env), (error: Error) => error instanceof ConfigError && message.test(error.message), `${argv} ${JSON.stringify(env)}`);

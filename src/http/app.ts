@@ -4,10 +4,10 @@
  * connections already ended). Routes are plugins in src/http/routes/, one per concern; the
  * assembler (src/server.ts) registers them.
  */
-import { createServer } from 'node:http';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Metrics } from '../metrics.ts';
+import { armSendTimeout, createLimitedServer, type ConnectionLimits } from './connections.ts';
 import { allowCrossOrigin, type CorsSettings } from './cors.ts';
 import { graphqlErrorHandler } from './error-handler.ts';
 import { requestIds } from './request-id.ts';
@@ -18,6 +18,7 @@ export interface FrontOptions {
   maxBodyBytes: number;
   debugErrors: boolean;
   cors: CorsSettings;
+  connections: ConnectionLimits;
 }
 
 export async function createFront(options: FrontOptions): Promise<FastifyInstance> {
@@ -42,14 +43,26 @@ export async function createFront(options: FrontOptions): Promise<FastifyInstanc
     // just before it saw the end cannot be answered any more. Running it would compute an answer
     // nobody receives: drop it unread, and the client sees a closed connection, as for any request
     // the server never accepted.
+    // The server is made here, so Fastify's own timeout options do not apply: src/http/connections.ts
+    // sets the connection limits and timeouts.
     serverFactory: (handler) =>
-      createServer((req, res) => {
-        if (req.socket.writableEnded || req.socket.destroyed) {
-          req.socket.destroy();
-          return;
-        }
-        handler(req, res);
-      }),
+      createLimitedServer(
+        options.connections,
+        (req, res) => {
+          if (req.socket.writableEnded || req.socket.destroyed) {
+            req.socket.destroy();
+            return;
+          }
+          handler(req, res);
+        },
+        () => options.metrics.connectionsDropped.inc(),
+      ),
+  });
+  // An answer the client does not read closes its connection after SEND_TIMEOUT_MS of stalled writes.
+  const sendTimeoutMs = options.connections.sendTimeoutMs;
+  app.addHook('onSend', (request, _reply, payload, done) => {
+    armSendTimeout(request.raw.socket, sendTimeoutMs);
+    done(null, payload);
   });
   // The request's id, for matching client and server logs; which process answered: several
   // share the port when PROCESSES > 1.

@@ -8,6 +8,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { ERROR_CODES, type ErrorCode } from '../domain/errors.ts';
 import type { Metrics } from '../metrics.ts';
+import { BODY_BUDGET_RETRY_AFTER_SECONDS } from './body-budget.ts';
 
 type Known = { code: ErrorCode; message: string };
 
@@ -26,6 +27,8 @@ function describe(error: FastifyError, request: FastifyRequest, maxBodyBytes: nu
       return { code: 'UNSUPPORTED_MEDIA_TYPE', message: `the content encoding "${String(request.headers['content-encoding'])}" is not supported; send the body uncompressed, or gzip, deflate or br` };
     case 'FST_CP_ERR_INVALID_CONTENT':
       return { code: 'BAD_REQUEST', message: 'the request body could not be decompressed; check its content-encoding header' };
+    case 'PREDICTQL_BODIES_IN_FLIGHT':
+      return { code: 'OVERLOADED', message: error.message };
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return { code: 'BAD_REQUEST', message: 'the request body ended before its declared length' };
   }
@@ -40,12 +43,18 @@ export function graphqlErrorHandler(options: { maxBodyBytes: number; debugErrors
   return (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     const known = describe(error, request, options.maxBodyBytes);
     if (known?.code === 'PAYLOAD_TOO_LARGE') metrics.queriesRefused.inc({ limit: 'MAX_BODY_BYTES' });
+    if (error.code === 'PREDICTQL_BODIES_IN_FLIGHT') metrics.queriesRefused.inc({ limit: 'MAX_BODY_BYTES_IN_FLIGHT' });
     if (!known) logger.error({ err: error, requestId: request.id }, 'request failed before GraphQL');
     const { code, message } = known ?? { code: 'INTERNAL_SERVER_ERROR' as const, message: `internal server error (request ${request.id}); the server log has the details` };
     const extensions: Record<string, unknown> = { code };
     if (options.debugErrors && !known) extensions.stacktrace = String(error.stack ?? error).split('\n');
-    // The connection may hold an unread body (a too-large one): close it rather than read it all.
-    if (code === 'PAYLOAD_TOO_LARGE') reply.header('connection', 'close');
+    if (code === 'OVERLOADED') {
+      extensions.retryAfterSeconds = BODY_BUDGET_RETRY_AFTER_SECONDS;
+      reply.header('retry-after', String(BODY_BUDGET_RETRY_AFTER_SECONDS));
+    }
+    // The connection may hold an unread body (a too-large one, or one over the budget): close it
+    // rather than read it all.
+    if (code === 'PAYLOAD_TOO_LARGE' || code === 'OVERLOADED') reply.header('connection', 'close');
     return reply.code(ERROR_CODES[code].status ?? 500).type('application/json; charset=utf-8').send({ errors: [{ message, extensions }] });
   };
 }

@@ -2,7 +2,8 @@
  * POST and GET /graphql: Apollo Server through @as-integrations/fastify, with what the front
  * adds around it: the request's RequestTimings (its httpBodyParse phase measured up to the parsed
  * body), gzip/deflate/br request bodies inflated (@fastify/compress),
- * UTF-8 only, the optional load shedding, and an AbortSignal that fires when the client leaves.
+ * UTF-8 only, the optional load shedding, the budget for request bodies in flight
+ * (MAX_BODY_BYTES_IN_FLIGHT), and an AbortSignal that fires when the client leaves.
  * A browser's GET may be answered with a page instead (the playground, when it is on).
  */
 import { performance } from 'node:perf_hooks';
@@ -14,6 +15,7 @@ import { cancelled } from '../../domain/errors.ts';
 import type { RequestContext } from '../../graphql/context.ts';
 import type { Metrics } from '../../metrics.ts';
 import { RequestTimings } from '../../observability/timings.ts';
+import { limitBodiesInFlight, type BodyBudget } from '../body-budget.ts';
 import { shedLoad } from '../load-shedding.ts';
 
 /** What the assembler needs from the HTTP request to build a request's GraphQL context. */
@@ -30,6 +32,9 @@ export interface GraphQLRouteOptions {
   context: (state: HttpRequestState) => RequestContext;
   metrics: Metrics;
   maxEventLoopDelayMs: number;
+  /** MAX_BODY_BYTES_IN_FLIGHT, shared by every request's body; and MAX_BODY_BYTES. */
+  bodyBudget: BodyBudget;
+  maxBodyBytes: number;
   path?: string;
   /** Answers a GET with a page instead (true when it did); the playground's hook. */
   browserPage?: (request: FastifyRequest, reply: FastifyReply) => boolean;
@@ -69,6 +74,8 @@ export async function graphqlRoutes(app: FastifyInstance, options: GraphQLRouteO
   await shedLoad(app, options.maxEventLoopDelayMs, options.metrics);
   // Request bodies only: answers stay uncompressed, as they were.
   await app.register(compress, { globalCompression: false, requestEncodings: ['br', 'gzip', 'deflate'] });
+  // After compress, so inflated bodies are counted.
+  limitBodiesInFlight(app, options.bodyBudget, options.maxBodyBytes);
 
   const apolloHandler = fastifyApolloHandler<RequestContext>(options.apollo, {
     context: async (request, reply) => {
