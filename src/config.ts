@@ -5,6 +5,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
+import { EXECUTION_PROVIDERS, isExecutionProvider } from './engine/providers.ts';
 
 export interface Config {
   host: string;
@@ -60,6 +61,13 @@ export interface Config {
   jobsMaxActive: number;
   jobsMaxWorkers: number;
   jobsTtlSeconds: number;
+  metricsToken: string | undefined;
+  metricsPort: number | undefined;
+  executionProviders: string[];
+  otelEndpoint: string | undefined;
+  otelTracesEndpoint: string | undefined;
+  otelServiceName: string;
+  otelScheduleDelayMs: number;
 }
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -154,6 +162,26 @@ function corsOrigins(raw: string): readonly string[] | '*' {
   });
 }
 
+function httpUrl(raw: string): string {
+  const value = raw.trim();
+  try {
+    const url = new URL(value);
+    if (url.protocol === 'http:' || url.protocol === 'https:') return value;
+  } catch {
+    // reported below
+  }
+  throw new ConfigError(`expected an http:// or https:// URL, got "${raw}"`);
+}
+
+function executionProviders(raw: string): string[] {
+  const names = raw.split(',').map((name) => name.trim().toLowerCase());
+  if (names.some((name) => name === '')) throw new ConfigError(`expected a comma-separated list of ${EXECUTION_PROVIDERS.join(', ')}, got "${raw}"`);
+  const unknown = names.filter((name) => !isExecutionProvider(name));
+  if (unknown.length > 0) throw new ConfigError(`unknown execution provider ${unknown.map((n) => `"${n}"`).join(', ')}; ONNX Runtime for Node knows ${EXECUTION_PROVIDERS.join(', ')}`);
+  if (new Set(names).size !== names.length) throw new ConfigError(`"${raw}" names a provider twice`);
+  return names;
+}
+
 function logLevel(raw: string): LogLevel {
   const value = raw.trim().toLowerCase() as LogLevel;
   if (!LOG_LEVELS.includes(value)) throw new ConfigError(`expected one of ${LOG_LEVELS.join(', ')}, got "${raw}"`);
@@ -214,6 +242,13 @@ export const SETTINGS = [
   { key: 'adminToken', env: 'ADMIN_TOKEN', flag: '--admin-token', description: 'Bearer token for admin mutations (reloadModels); admin operations are refused when unset', default: (): string | undefined => undefined, parse: nonEmpty },
   { key: 'corsOrigins', env: 'CORS_ORIGINS', flag: '--cors-origins', description: 'Origins whose pages may call the server from a browser (CORS), comma-separated (https://app.example.com,http://localhost:5173), or * for any; unset: no CORS headers, so browsers let only same-origin pages read answers', default: (): readonly string[] | '*' => [], parse: corsOrigins },
   { key: 'corsCredentials', env: 'CORS_CREDENTIALS', flag: '--cors-credentials', description: "Let those pages send cookies and HTTP authentication with their requests (Access-Control-Allow-Credentials); needs a list of origins, not *", default: () => false, parse: boolean },
+  { key: 'metricsToken', env: 'METRICS_TOKEN', flag: '--metrics-token', description: 'Bearer token GET /metrics then requires (`Authorization: Bearer <token>`; 401 without it); unset: /metrics is open', default: (): string | undefined => undefined, parse: nonEmpty },
+  { key: 'metricsPort', env: 'METRICS_PORT', flag: '--metrics-port', description: 'Serve /metrics on this port, on its own listener (it answers while the main port is saturated), and no longer on the main port; unset: on the main port (0 picks a free one)', default: (): number | undefined => undefined, parse: integer(0, 65535) },
+  { key: 'executionProviders', env: 'EXECUTION_PROVIDERS', flag: '--execution-providers', description: `ONNX Runtime execution providers in order of preference, comma-separated (${EXECUTION_PROVIDERS.join(', ')}); a session falls back to the next when one cannot be used here, CPU last (see "GPUs")`, default: () => ['cpu'], parse: executionProviders },
+  { key: 'otelEndpoint', env: 'OTEL_EXPORTER_OTLP_ENDPOINT', flag: '--otel-exporter-otlp-endpoint', description: 'OpenTelemetry collector base URL: request traces are sent over OTLP/HTTP to <it>/v1/traces; unset (with the next one): no tracing at all', default: (): string | undefined => undefined, parse: httpUrl },
+  { key: 'otelTracesEndpoint', env: 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', flag: '--otel-exporter-otlp-traces-endpoint', description: 'Full OTLP/HTTP URL for traces, used as it is (wins over OTEL_EXPORTER_OTLP_ENDPOINT)', default: (): string | undefined => undefined, parse: httpUrl },
+  { key: 'otelServiceName', env: 'OTEL_SERVICE_NAME', flag: '--otel-service-name', description: "The traces' service.name", default: () => 'predictql', parse: nonEmpty },
+  { key: 'otelScheduleDelayMs', env: 'OTEL_BSP_SCHEDULE_DELAY', flag: '--otel-bsp-schedule-delay', description: 'Longest wait, in milliseconds, before finished spans are sent to the collector', default: () => 5000, parse: integer(1, 600_000) },
   { key: 'debugErrors', env: 'DEBUG_ERRORS', flag: '--debug-errors', description: 'Include stack traces in GraphQL error responses (never in production)', default: () => false, parse: boolean },
 ] as const satisfies readonly Setting<keyof Config>[];
 

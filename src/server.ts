@@ -33,9 +33,11 @@ import { graphqlRoutes } from './http/routes/graphql.ts';
 import { healthRoutes } from './http/routes/health.ts';
 import { LiveSampler } from './http/front/live-sampler.ts';
 import { frontPageRoutes } from './http/routes/front.ts';
-import { metricsRoutes } from './http/routes/metrics.ts';
+import { metricsRoutes, metricsSource } from './http/routes/metrics.ts';
 import { playgroundAssetRoutes, playgroundPageFor } from './http/routes/playground.ts';
 import { Metrics } from './metrics.ts';
+import { listenForMetrics, metricsEndpoint } from './http/metrics-endpoint.ts';
+import { createTracing } from './observability/tracing.ts';
 import { ModelLifecycle } from './models/lifecycle.ts';
 import { ModelRegistry } from './models/registry.ts';
 import { readRepository } from './models/repository.ts';
@@ -47,6 +49,8 @@ import { PredictionJobs } from './jobs/jobs.ts';
 export interface RunningServer {
   url: string;
   port: number;
+  /** Where /metrics is served when METRICS_PORT is set (its own listener); else undefined: on the main port. */
+  metricsUrl?: string;
   /** The inference pool, for diagnostics and for tests that stop a worker. */
   pool: InferencePool;
   /** Prediction jobs, for tests that subscribe to a job's progress in-process. */
@@ -68,12 +72,14 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     commandTimeoutMs: config.cacheTimeoutMs,
   });
   const cache = new PredictionCache(cacheStore, { l1MaxBytes: config.l1MaxBytes, timeoutMs: config.cacheTimeoutMs }, metrics, logger);
-  const pool = new InferencePool({ workers: config.workers, ortThreads: config.ortThreads, ortSpinning: config.ortSpinning, niceIncrement: config.workerNice, heapMb: config.workerHeapMb });
+  const pool = new InferencePool({ workers: config.workers, ortThreads: config.ortThreads, ortSpinning: config.ortSpinning, executionProviders: config.executionProviders, niceIncrement: config.workerNice, heapMb: config.workerHeapMb });
   pool.on('workerError', (error: Error) => logger.error({ err: error }, 'an idle inference worker failed; it was replaced'));
   const dispatcher = new Dispatcher(pool.size, config.jobsMaxWorkers);
   metrics.watchPool(pool.size, () => dispatcher.busy, (priority) => dispatcher.queuedAt(priority));
   const lifecycle = new ModelLifecycle(config.modelsDir, defaults, pool, metrics, logger, (model) => predictions.drain(model));
   const registry = new ModelRegistry(models, (model) => lifecycle.load(model));
+  // Undefined without an OTLP endpoint: then no request creates anything for tracing.
+  const tracing = createTracing({ endpoint: config.otelEndpoint, tracesEndpoint: config.otelTracesEndpoint, serviceName: config.otelServiceName, scheduleDelayMs: config.otelScheduleDelayMs });
   const predictions = new Predictions(registry, pool, dispatcher, cache, metrics, { deadlineMs: config.deadlineMs });
   // One chunk more than the workers jobs may use, so the next chunk's batch is queued when one ends.
   const jobBackend = createJobBackend(config.cacheUrl, { ttlSeconds: config.jobsTtlSeconds, concurrency: config.jobsMaxWorkers + 1, onError: (err) => logger.error({ err }, 'prediction job chunk failed; it is retried') });
@@ -150,10 +156,13 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   let started = false;
   // The routes, one plugin per concern (src/http/routes/); a new one is a file and a line here.
   await front.register(healthRoutes, { registry, state: () => (shuttingDown ? 'shutting down' : started ? 'ready' : 'loading') });
-  await front.register(metricsRoutes, { metrics });
+  // METRICS_TOKEN's check on either port; with METRICS_PORT the answer moves to a listener of its own.
+  const metricsAnswer = metricsEndpoint(metricsSource(metrics), config.metricsToken);
+  const metricsHere = config.metricsPort === undefined;
+  if (metricsHere) await front.register(metricsRoutes, { answer: metricsAnswer });
   // The front page and the live panel (one shared sampler of this server's metrics).
   const live = new LiveSampler({ metrics, workers: pool.size, waitingBatches: () => dispatcher.queued });
-  await front.register(frontPageRoutes, { models: () => registry.list(), live, playground: config.playground });
+  await front.register(frontPageRoutes, { models: () => registry.list(), live, playground: config.playground, metricsLink: metricsHere });
   if (config.playground) await front.register(playgroundAssetRoutes);
   await front.register(graphqlRoutes, {
     apollo,
@@ -161,6 +170,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     maxEventLoopDelayMs: config.maxEventLoopDelayMs,
     bodyBudget,
     maxBodyBytes: config.maxBodyBytes,
+    tracing,
     browserPage: config.playground ? playgroundPageFor(() => registry.list(), '/graphql') : undefined,
     context: ({ request, requestId, timings, disconnect }): RequestContext => {
       let forRequest: RequestPredictions | undefined;
@@ -185,7 +195,9 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const { port } = front.server.address() as AddressInfo;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   const url = `http://${host}:${port}`;
-  logger.info({ url, models: models.map((m) => `${m.id} (${m.manifest.loading})`), cache: cache.description, workers: pool.size }, 'listening');
+  const metricsServer = config.metricsPort === undefined ? undefined : await listenForMetrics(config.host, config.metricsPort, metricsAnswer);
+  const metricsUrl = metricsServer && `http://${host}:${(metricsServer.address() as AddressInfo).port}/metrics`;
+  logger.info({ url, models: models.map((m) => `${m.id} (${m.manifest.loading})`), cache: cache.description, workers: pool.size, metricsUrl, tracesTo: tracing?.url }, 'listening');
 
   const ready = (async () => {
     for (const model of registry.all()) {
@@ -213,10 +225,13 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       await pool.close();
       await cache.close();
       live.close();
+      await new Promise((resolve) => (metricsServer ? metricsServer.close(resolve) : resolve(undefined)));
+      // Sends the spans still buffered.
+      await tracing?.close();
       logger.info('stopped');
     })();
     return closing;
   };
 
-  return { url, port, pool, jobs, ready, close };
+  return { url, port, metricsUrl, pool, jobs, ready, close };
 }

@@ -20,8 +20,8 @@ export interface ErrorCodeSpec {
    */
   readonly status: number | null;
   /**
-   * Raised while a field resolves, the error still sets the response's status (and Retry-After),
-   * so load balancers and clients back off without reading the body.
+   * Raised while a field resolves, the error still sets the response's status (and Retry-After,
+   * or WWW-Authenticate), so load balancers and clients back off without reading the body.
    */
   readonly statusFromFields?: true;
   /** The request is at fault, not the server. */
@@ -48,8 +48,8 @@ export const ERROR_CODES = {
   WORKER_CRASHED: { status: null, clientFault: false },
   /** ONNX Runtime failed on a valid input. */
   INFERENCE_FAILED: { status: null, clientFault: false },
-  /** An admin operation without the right `Authorization: Bearer <ADMIN_TOKEN>` header. */
-  UNAUTHENTICATED: { status: null, clientFault: true },
+  /** An admin operation without the right `Authorization: Bearer <ADMIN_TOKEN>` header: HTTP 401 with `WWW-Authenticate: Bearer`. */
+  UNAUTHENTICATED: { status: 401, statusFromFields: true, clientFault: true },
   /** No prediction job has this id: it never existed, or it finished more than JOBS_TTL_SECONDS ago and was removed. */
   JOB_NOT_FOUND: { status: null, clientFault: true },
   /** reloadModels found a manifest it cannot use; the models served before keep serving. */

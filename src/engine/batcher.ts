@@ -233,7 +233,7 @@ export class ModelBatcher {
       live.forEach((job, i) => {
         const result = results[i]!;
         if (result.kind === 'failure') job.fail(itemFailed(result.code, result.message));
-        else job.succeed({ result, queueMs: dispatchedAt - job.enqueuedAt, batchSize: live.length, timings });
+        else job.succeed({ result, queueMs: dispatchedAt - job.enqueuedAt, dispatchedAt, batchSize: live.length, timings });
       });
     } catch (error) {
       const message = (error as Error).message ?? String(error);

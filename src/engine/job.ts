@@ -12,6 +12,8 @@ export interface ComputedItem {
   result: WorkerAnswer;
   /** From entering the queue to its batch's dispatch. */
   queueMs: number;
+  /** When its batch was sent to a worker (performance.now()), for the request's trace. */
+  dispatchedAt: number;
   batchSize: number;
   /** The whole batch's phases inside the worker. */
   timings: PhaseTimings;

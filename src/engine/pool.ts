@@ -25,6 +25,8 @@ export interface PoolOptions {
   workers: number;
   ortThreads: number;
   ortSpinning: boolean;
+  /** ONNX Runtime execution providers in order of preference; CPU is always the last resort. */
+  executionProviders: string[];
   /** Added to the workers' nice value, so the event loop wins the CPU over inference. */
   niceIncrement: number;
   /**
@@ -41,6 +43,8 @@ export interface ModelLoadReport {
   memoryBytes: number;
   /** The batch size the graph's input fixes, or null when it is dynamic. */
   fixedBatchSize: number | null;
+  /** The provider each session got and the ones it skipped, as the first worker reports them (every worker tries the same list). */
+  sessions: LoadResult['sessions'];
 }
 
 /** A worker died while running a batch. */
@@ -59,7 +63,7 @@ export class InferencePool extends EventEmitter {
   constructor(options: PoolOptions) {
     super();
     this.size = options.workers;
-    const workerData: WorkerOptions = { ortThreads: options.ortThreads, ortSpinning: options.ortSpinning };
+    const workerData: WorkerOptions = { ortThreads: options.ortThreads, ortSpinning: options.ortSpinning, executionProviders: options.executionProviders };
     this.piscina = new Piscina({
       filename: new URL('./worker.ts', import.meta.url).href,
       minThreads: options.workers,
@@ -98,6 +102,7 @@ export class InferencePool extends EventEmitter {
       loadTimeMs: Math.max(...results.map((r) => r.loadTimeMs)),
       memoryBytes: results.reduce((sum, r) => sum + r.rssDeltaBytes, 0),
       fixedBatchSize: results[0]?.fixedBatchSize ?? null,
+      sessions: results[0]?.sessions ?? [],
     };
   }
 

@@ -3,6 +3,7 @@
  * Piscina's transfer list, so a batch's bytes are moved between threads, never copied or turned
  * into JSON.
  */
+import type { ProviderFallback } from './providers.ts';
 import type { ClassificationNeeds, ItemFailure, Payload, WorkerAnswer } from '../domain/types.ts';
 import type { WorkerModel } from '../pipelines/handle.ts';
 import type { BatchOutcome } from '../pipelines/pipeline.ts';
@@ -12,6 +13,8 @@ export interface WorkerOptions {
   ortThreads: number;
   /** Whether ONNX Runtime's idle intra-op threads spin-wait for work (fast when cores are free, ruinous when oversubscribed). */
   ortSpinning: boolean;
+  /** ONNX Runtime execution providers in order of preference (EXECUTION_PROVIDERS); CPU is the last resort. */
+  executionProviders: string[];
 }
 
 /** Open the model in every worker (see InferencePool.loadEverywhere) and warm it up. */
@@ -33,6 +36,8 @@ export interface LoadResult {
   rssDeltaBytes: number;
   /** The batch dimension of the first graph input: a number when the model fixes it. */
   fixedBatchSize: number | null;
+  /** Each session the model opened in this worker (the model's, or each stage's): the provider it got, and those skipped. */
+  sessions: Array<{ session: string; provider: string; fallbacks: ProviderFallback[] }>;
 }
 
 /** Drop a model version's session (it was replaced or removed). */

@@ -11,6 +11,7 @@ import { workerData } from 'piscina';
 import type { ModelHandle, WorkerModel } from '../pipelines/handle.ts';
 import { runBatch } from '../pipelines/index.ts';
 import { runStagedBatch, stageSessionKey, type StageSessions } from '../pipelines/stages.ts';
+import { openWithFallback, type OpenedWith } from './providers.ts';
 import { withTransfer } from './transfer.ts';
 import {
   resultTransferables,
@@ -24,19 +25,27 @@ import {
 } from './tasks.ts';
 
 const options = workerData as WorkerOptions;
-const sessions = new Map<string, Promise<ort.InferenceSession>>();
+const sessions = new Map<string, Promise<OpenedWith<ort.InferenceSession>>>();
+/** Providers that could not be used in this worker, with ONNX Runtime's reason: not tried again. */
+const unavailableProviders = new Map<string, string>();
 
 /** The session of `filePath`, opened once per `key` (a model version, or a stage of one). */
-function openSession(key: string, filePath: string): Promise<ort.InferenceSession> {
+function openSession(key: string, filePath: string): Promise<OpenedWith<ort.InferenceSession>> {
   let session = sessions.get(key);
   if (!session) {
-    session = ort.InferenceSession.create(filePath, {
-      intraOpNumThreads: options.ortThreads,
-      interOpNumThreads: 1,
-      executionMode: 'sequential',
-      graphOptimizationLevel: 'all',
-      extra: { session: { intra_op: { allow_spinning: options.ortSpinning ? '1' : '0' } } },
-    });
+    session = openWithFallback(
+      options.executionProviders,
+      (executionProviders) =>
+        ort.InferenceSession.create(filePath, {
+          executionProviders,
+          intraOpNumThreads: options.ortThreads,
+          interOpNumThreads: 1,
+          executionMode: 'sequential',
+          graphOptimizationLevel: 'all',
+          extra: { session: { intra_op: { allow_spinning: options.ortSpinning ? '1' : '0' } } },
+        }),
+      unavailableProviders,
+    );
     // A failed open must not stick: the next task retries (the file may have been fixed).
     session.catch(() => sessions.delete(key));
     sessions.set(key, session);
@@ -44,8 +53,8 @@ function openSession(key: string, filePath: string): Promise<ort.InferenceSessio
   return session;
 }
 
-const modelSession = (model: ModelHandle) => openSession(model.id, model.filePath);
-const stageSession: StageSessions = (model, stage) => openSession(stageSessionKey(model, stage), stage.filePath);
+const modelSession = async (model: ModelHandle) => (await openSession(model.id, model.filePath)).session;
+const stageSession: StageSessions = async (model, stage) => (await openSession(stageSessionKey(model, stage), stage.filePath)).session;
 
 async function run(task: RunTask): Promise<RunResult> {
   const model = task.model;
@@ -94,7 +103,13 @@ async function load(task: LoadTask): Promise<LoadResult> {
     const loadTimeMs = performance.now() - started;
     const batchDim = opened?.session.inputMetadata.find((m) => m.name === opened.inputTensor);
     const first = batchDim && 'shape' in batchDim ? batchDim.shape[0] : undefined;
-    result = { threadId, loadTimeMs, rssDeltaBytes: Math.max(0, process.memoryUsage.rss() - rssBefore), fixedBatchSize: typeof first === 'number' ? first : null };
+    result = {
+      threadId,
+      loadTimeMs,
+      rssDeltaBytes: Math.max(0, process.memoryUsage.rss() - rssBefore),
+      fixedBatchSize: typeof first === 'number' ? first : null,
+      sessions: await sessionsOf(task.model.id),
+    };
   } finally {
     Atomics.add(task.barrier, TURN, 1);
     Atomics.notify(task.barrier, TURN);
@@ -105,13 +120,24 @@ async function load(task: LoadTask): Promise<LoadResult> {
   return result;
 }
 
+/** The providers each session of a model version got (its own key, or `<id>/<stage>`). */
+async function sessionsOf(modelId: string): Promise<LoadResult['sessions']> {
+  const keys = [...sessions.keys()].filter((key) => key === modelId || key.startsWith(`${modelId}/`));
+  return Promise.all(
+    keys.map(async (key) => {
+      const { provider, fallbacks } = await sessions.get(key)!;
+      return { session: key, provider, fallbacks };
+    }),
+  );
+}
+
 async function unload(task: UnloadTask): Promise<void> {
   // The version's session, or its stages' (`<id>/<stage>`).
   const keys = [...sessions.keys()].filter((key) => key === task.modelId || key.startsWith(`${task.modelId}/`));
   for (const key of keys) {
     const session = sessions.get(key);
     sessions.delete(key);
-    await (await session?.catch(() => undefined))?.release();
+    await (await session?.catch(() => undefined))?.session.release();
   }
   Atomics.add(task.barrier, DONE, 1);
   Atomics.notify(task.barrier, DONE);

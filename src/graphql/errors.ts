@@ -25,7 +25,8 @@ export function graphQLError(code: ErrorCode, message: string, extensions: Recor
 /**
  * The GraphQL error a client sees for a domain error raised while a field resolves: code and
  * details in `extensions`. Such an error leaves the response at HTTP 200 with the other fields'
- * answers, except for codes whose status applies from fields (OVERLOADED: 503 with Retry-After).
+ * answers, except for codes whose status applies from fields (OVERLOADED: 503 with Retry-After;
+ * UNAUTHENTICATED: 401 with WWW-Authenticate).
  * Anything that is not a domain error is returned as it is: Apollo reports it as an internal
  * error (masked by format-error.ts).
  */
@@ -34,9 +35,15 @@ export function toGraphQLError(error: unknown): unknown {
   const spec = ERROR_CODES[error.code];
   const extensions: Record<string, unknown> = { code: error.code, ...error.details };
   if ('statusFromFields' in spec && spec.status !== null) {
-    extensions.http = { status: spec.status, headers: new Map([['retry-after', String(error.details.retryAfterSeconds ?? 1)]]) } satisfies HttpHead;
+    extensions.http = { status: spec.status, headers: headersFor(error) } satisfies HttpHead;
   }
   return new GraphQLError(error.message, { extensions, originalError: error });
+}
+
+/** The headers that go with a status set from a field: how long to back off, or how to authenticate. */
+function headersFor(error: CodedError): Map<string, string> {
+  if (error.code === 'UNAUTHENTICATED') return new Map([['www-authenticate', 'Bearer realm="predictql admin"']]);
+  return new Map([['retry-after', String(error.details.retryAfterSeconds ?? 1)]]);
 }
 
 /** For a resolver's promise: `.catch(rethrowForGraphQL)`. */

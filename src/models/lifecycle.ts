@@ -55,8 +55,22 @@ export class ModelLifecycle {
       model.status = { state: 'READY', loadTimeMs: report.loadTimeMs, memoryBytes: report.memoryBytes, error: null };
       this.metrics.modelLoadSeconds.observe({ model: model.name }, report.loadTimeMs / 1000);
       this.metrics.modelMemoryBytes.set({ model: model.name, version: model.version }, report.memoryBytes);
+      for (const { session, provider, fallbacks } of report.sessions) {
+        for (const fallback of fallbacks) {
+          this.logger.warn({ model: model.id, session, executionProvider: fallback.provider, reason: fallback.reason, using: provider }, 'execution provider unavailable; the session fell back to the next one');
+        }
+      }
       this.logger.info(
-        { model: model.id, versionName: model.manifest.versionName, loadTimeMs: round(report.loadTimeMs), memoryBytes: report.memoryBytes, workers: this.pool.size, maxBatchSize: model.settings.batching.maxBatchSize },
+        {
+          model: model.id,
+          versionName: model.manifest.versionName,
+          loadTimeMs: round(report.loadTimeMs),
+          memoryBytes: report.memoryBytes,
+          workers: this.pool.size,
+          maxBatchSize: model.settings.batching.maxBatchSize,
+          // Which provider each session got: the model's own, or each stage's (`<id>/<stage>`).
+          executionProviders: Object.fromEntries(report.sessions.map((s) => [s.session, s.provider])),
+        },
         'model loaded',
       );
     } catch (error) {

@@ -2,10 +2,11 @@
  * Where one request's time went, phase by phase. Filled in by the HTTP layer, the Apollo
  * plugin and the prediction path; reported in Prometheus histograms, in the structured log line
  * of the request, and in the response's `extensions.timings` when the client asks for it
- * (header `x-predictql-timings: 1`).
+ * (header `x-predictql-timings: 1`). With tracing on, a PhaseTrace beside it also keeps when each
+ * phase started and ended, for the request's spans.
  */
 import { performance } from 'node:perf_hooks';
-import type { PhaseTimings } from '../domain/types.ts';
+import type { BatchRun, PhaseTrace } from './phase-trace.ts';
 
 export const PHASES = [
   'httpBodyParse',
@@ -29,8 +30,13 @@ export class RequestTimings {
   readonly stages: Record<string, number> = {};
   readonly startedAt = performance.now();
 
-  add(phase: Phase, ms: number): void {
+  /** `trace`: given only while tracing is on (src/observability/tracing.ts). */
+  constructor(readonly trace?: PhaseTrace) {}
+
+  /** A phase that just ended after `ms` milliseconds; `model`: the model it worked for, if any (in its span). */
+  add(phase: Phase, ms: number, model?: string): void {
     this.ms[phase] = (this.ms[phase] ?? 0) + ms;
+    if (this.trace) this.trace.ended(phase, ms, performance.now(), model === undefined ? undefined : { 'predictql.model': model });
   }
 
   /** Phases that overlap across a request's inputs (they wait and run together): keep the longest. */
@@ -38,12 +44,13 @@ export class RequestTimings {
     this.ms[phase] = Math.max(this.ms[phase] ?? 0, ms);
   }
 
-  /** The worker phases of the batch an input ran in. */
-  batch(queueMs: number, timings: PhaseTimings): void {
-    this.max('queueWait', queueMs);
-    this.max('preprocess', timings.preprocessMs);
-    this.max('inference', timings.inferenceMs);
-    this.max('postprocess', timings.postprocessMs);
+  /** The worker phases of the batch an input of `model` ran in. */
+  batch(run: BatchRun, model: string): void {
+    this.max('queueWait', run.queueMs);
+    this.max('preprocess', run.timings.preprocessMs);
+    this.max('inference', run.timings.inferenceMs);
+    this.max('postprocess', run.timings.postprocessMs);
+    if (this.trace) this.trace.batch(run, performance.now(), model);
   }
 
   /** One stage of a multi-stage model for one input; stages of several inputs keep the longest. */
@@ -52,12 +59,12 @@ export class RequestTimings {
   }
 
   /** Times `fn` into `phase` (summed). */
-  async time<T>(phase: Phase, fn: () => Promise<T>): Promise<T> {
+  async time<T>(phase: Phase, fn: () => Promise<T>, model?: string): Promise<T> {
     const started = performance.now();
     try {
       return await fn();
     } finally {
-      this.add(phase, performance.now() - started);
+      this.add(phase, performance.now() - started, model);
     }
   }
 

@@ -93,7 +93,7 @@ export class Predictions {
   ): Promise<Array<Outcome | Error>> {
     const cacheable = model.settings.cache.enabled && policy !== 'BYPASS';
     const keys = inputs.map((input) => cacheKey(model.id, model.stages ? this.chains.cacheDigest(model, input.digest) : input.digest));
-    const found = cacheable && policy === 'USE' ? await timings.time('cacheLookup', () => this.cache.getMany(model, keys)) : inputs.map(() => undefined);
+    const found = cacheable && policy === 'USE' ? await timings.time('cacheLookup', () => this.cache.getMany(model, keys), model.name) : inputs.map(() => undefined);
     // A cached label-only answer does not serve a query for scores: compute and store the rest.
     const hits = found.map((hit) => (hit && satisfies(hit.result, needs) ? hit : undefined));
     if (hits.some((hit) => hit === undefined)) {
@@ -113,11 +113,11 @@ export class Predictions {
         if (hit) return this.count(model, { item: hit.result, source: hit.source });
         try {
           const computed = model.stages ? await this.chains.compute({ model, input, signal: signal!, policy, deadlineAt, timings, priority }) : answerOf(await queued!.get(i)!);
-          timings.batch(computed.queueMs, computed.timings);
+          timings.batch(computed, model.name);
           if (cacheable) {
             const started = performance.now();
             this.cache.set(keys[i]!, computed.result, entryPolicy);
-            timings.add('cacheWrite', performance.now() - started);
+            timings.add('cacheWrite', performance.now() - started, model.name);
           }
           return this.count(model, { item: computed.result, source: 'NONE' });
         } catch (error) {
@@ -172,7 +172,7 @@ export class Predictions {
     const started = performance.now();
     const key = cacheKey(model.id, model.stages ? this.chains.cacheDigest(model, input.digest) : input.digest);
     const hit = this.cache.getFromMemory(model, key);
-    timings.add('cacheLookup', performance.now() - started);
+    timings.add('cacheLookup', performance.now() - started, model.name);
     return hit && satisfies(hit, needs) ? { item: hit, source: 'L1' } : undefined;
   }
 

@@ -5,7 +5,7 @@ import { CodedError, deadlineExceeded } from '../../src/domain/errors.ts';
 import { abortReason, Job, type ComputedItem } from '../../src/engine/job.ts';
 
 const PAYLOAD = { kind: 'features', values: Float32Array.of(1, 2) } as const;
-const ANSWER: ComputedItem = { result: { kind: 'classification', labelIndex: 1 }, queueMs: 0, batchSize: 1, timings: { preprocessMs: 0, inferenceMs: 0, postprocessMs: 0 } };
+const ANSWER: ComputedItem = { result: { kind: 'classification', labelIndex: 1 }, queueMs: 0, dispatchedAt: 0, batchSize: 1, timings: { preprocessMs: 0, inferenceMs: 0, postprocessMs: 0 } };
 
 describe('Job', () => {
   it('gives its answer to every request that joined', async () => {

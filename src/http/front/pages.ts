@@ -8,12 +8,18 @@ function head(title: string): string {
   return pageStart(title, '<link rel="stylesheet" href="/front/front.css">');
 }
 
-function nav(links: { playground: boolean }, here: 'front' | 'live'): string {
+/** Where the nav links may point: the playground when it is on, /metrics when the main port serves it (not with METRICS_PORT). */
+export interface PageLinks {
+  playground: boolean;
+  metrics: boolean;
+}
+
+function nav(links: PageLinks, here: 'front' | 'live'): string {
   return `<nav aria-label="Pages">
       ${here === 'live' ? '<a href="/">Try the models</a>' : ''}
       ${links.playground ? '<a href="/graphql">Playground</a>' : ''}
       ${here === 'front' ? '<a href="/live">Live panel</a>' : ''}
-      <a href="/metrics">Metrics</a>
+      ${links.metrics ? '<a href="/metrics">Metrics</a>' : ''}
       <a href="/readyz">Readiness</a>
     </nav>`;
 }
@@ -23,7 +29,7 @@ const LIVE_PANEL = `<section class="live" aria-labelledby="live-title">
       <div class="tiles" id="live-tiles" aria-live="off"><p class="muted">Waiting for the first second of samples...</p></div>
     </section>`;
 
-export function frontPage(links: { playground: boolean }): string {
+export function frontPage(links: PageLinks): string {
   return `${head('PredictQL')}
   <header>
     <div>
@@ -50,7 +56,7 @@ export function frontPage(links: { playground: boolean }): string {
 `;
 }
 
-export function livePage(links: { playground: boolean }): string {
+export function livePage(links: PageLinks): string {
   return `${head('PredictQL live')}
   <header>
     <div>

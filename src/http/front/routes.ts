@@ -34,6 +34,8 @@ export interface FrontDeps {
   models: () => ServedModel[];
   live: LiveSampler;
   playground: boolean;
+  /** False when METRICS_PORT serves /metrics elsewhere: the pages then do not link to it. */
+  metricsLink: boolean;
 }
 
 const ASSET_DIR = join(import.meta.dirname, '..', '..', '..', 'public', 'front');
@@ -49,8 +51,8 @@ const notFound = (what: string): FrontReply => ({ status: 404, type: 'text/plain
 
 export function frontRoutes(deps: FrontDeps): FrontRoute[] {
   return [
-    { path: '/', reply: () => html(frontPage({ playground: deps.playground })) },
-    { path: '/live', reply: () => html(livePage({ playground: deps.playground })) },
+    { path: '/', reply: () => html(frontPage({ playground: deps.playground, metrics: deps.metricsLink })) },
+    { path: '/live', reply: () => html(livePage({ playground: deps.playground, metrics: deps.metricsLink })) },
     { path: '/front/models.json', reply: () => json(modelCards(deps.models())) },
     {
       path: '/front/samples/:name',

@@ -16,6 +16,7 @@ import type { RequestContext } from '../../graphql/context.ts';
 import type { Metrics } from '../../metrics.ts';
 import { RequestTimings } from '../../observability/timings.ts';
 import { limitBodiesInFlight, type BodyBudget } from '../body-budget.ts';
+import type { Tracing } from '../../observability/tracing.ts';
 import { shedLoad } from '../load-shedding.ts';
 
 /** What the assembler needs from the HTTP request to build a request's GraphQL context. */
@@ -38,6 +39,8 @@ export interface GraphQLRouteOptions {
   path?: string;
   /** Answers a GET with a page instead (true when it did); the playground's hook. */
   browserPage?: (request: FastifyRequest, reply: FastifyReply) => boolean;
+  /** Set when traces are exported (an OTLP endpoint is set); unset, no request does any tracing work. */
+  tracing?: Tracing;
 }
 
 declare module 'fastify' {
@@ -89,12 +92,21 @@ export async function graphqlRoutes(app: FastifyInstance, options: GraphQLRouteO
     },
   });
   const browserPage = options.browserPage;
+  const tracing = options.tracing;
+  // A request's spans are made from its measured phases once its answer has been sent.
+  const traceAfterResponse = tracing && {
+    onResponse(request: FastifyRequest, reply: FastifyReply, done: () => void) {
+      const { method, headers } = request;
+      if (request.timings) tracing.endRequest(request.timings, { method, route: path, status: reply.statusCode, traceparent: headers.traceparent, tracestate: headers.tracestate, requestId: request.id });
+      done();
+    },
+  };
 
   app.route({
     method: ['GET', 'POST'],
     url: path,
     onRequest(request, _reply, done) {
-      request.timings = new RequestTimings();
+      request.timings = tracing ? tracing.requestTimings() : new RequestTimings();
       done(charsetProblem(request.headers['content-type']));
     },
     preHandler(request, _reply, done) {
@@ -108,5 +120,6 @@ export async function graphqlRoutes(app: FastifyInstance, options: GraphQLRouteO
           return apolloHandler.call(app, request, reply);
         }
       : apolloHandler,
+    ...traceAfterResponse,
   });
 }
