@@ -19,6 +19,13 @@ describe('loadConfig', () => {
     assert.equal(config.playground, true);
     assert.equal(config.ortThreads, 1);
     assert.ok(config.workers >= 1);
+    assert.deepEqual(config.executionProviders, ['cpu']);
+    assert.equal(config.metricsToken, undefined);
+    assert.equal(config.metricsPort, undefined);
+    assert.equal(config.otelEndpoint, undefined, 'no tracing unless an endpoint is set');
+    assert.equal(config.otelTracesEndpoint, undefined);
+    assert.equal(config.otelServiceName, 'predictql');
+    assert.equal(config.otelScheduleDelayMs, 5000);
     assert.equal(Object.keys(config).length, SETTINGS.length);
   });
 
@@ -31,6 +38,19 @@ describe('loadConfig', () => {
     assert.equal(config.cacheUrl, 'memory://');
     assert.equal(config.maxDelayMs, 0.5);
     assert.equal(loadConfig([], { CACHE_URL: 'redis+cluster://10.0.0.1:6379,10.0.0.2:6379' }).cacheUrl, 'redis+cluster://10.0.0.1:6379,10.0.0.2:6379');
+    const ops = loadConfig(['--execution-providers', 'CUDA, cpu', '--metrics-port=9464', '--otel-service-name', 'edge-1'], {
+      METRICS_TOKEN: 'scrape-me',
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318',
+      OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'https://collector:4318/custom/traces',
+      OTEL_BSP_SCHEDULE_DELAY: '250',
+    });
+    assert.deepEqual(ops.executionProviders, ['cuda', 'cpu']);
+    assert.equal(ops.metricsPort, 9464);
+    assert.equal(ops.metricsToken, 'scrape-me');
+    assert.equal(ops.otelEndpoint, 'http://collector:4318');
+    assert.equal(ops.otelTracesEndpoint, 'https://collector:4318/custom/traces');
+    assert.equal(ops.otelServiceName, 'edge-1');
+    assert.equal(ops.otelScheduleDelayMs, 250);
     assert.equal(loadConfig([], { PROCESSES: '2' }).workers, Math.max(1, Math.floor(availableParallelism() / 2)) + 1);
   });
 
@@ -99,6 +119,14 @@ describe('loadConfig', () => {
       [['--max-variables-bytes=-5'], {}, /invalid --max-variables-bytes: expected a whole number from 1024 to 1000000000/],
       [[], { JOBS_MAX_INPUTS: '0' }, /invalid JOBS_MAX_INPUTS: expected a whole number from 1 to 100000000, got 0/],
       [['--jobs-ttl-seconds', '-1'], {}, /invalid --jobs-ttl-seconds: expected a whole number from 1/],
+      [[], { EXECUTION_PROVIDERS: 'cuda,gpu' }, /invalid EXECUTION_PROVIDERS: unknown execution provider "gpu"; ONNX Runtime for Node knows cpu, cuda, tensorrt/],
+      [['--execution-providers', 'cuda,,cpu'], {}, /invalid --execution-providers: expected a comma-separated list of cpu, cuda/],
+      [[], { EXECUTION_PROVIDERS: 'cpu,cpu' }, /invalid EXECUTION_PROVIDERS: "cpu,cpu" names a provider twice/],
+      [[], { METRICS_PORT: '65536' }, /invalid METRICS_PORT: expected a whole number from 0 to 65535/],
+      [['--metrics-token', ' '], {}, /invalid --metrics-token: expected a non-empty value/],
+      [[], { OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318' }, /invalid OTEL_EXPORTER_OTLP_ENDPOINT: expected an http:\/\/ or https:\/\/ URL, got "collector:4318"/],
+      [['--otel-exporter-otlp-traces-endpoint', 'ftp://x/v1/traces'], {}, /invalid --otel-exporter-otlp-traces-endpoint: expected an http:\/\/ or https:\/\/ URL/],
+      [[], { OTEL_BSP_SCHEDULE_DELAY: '0' }, /invalid OTEL_BSP_SCHEDULE_DELAY: expected a whole number from 1 to 600000, got 0/],
       [['--nope', '1'], {}, /unknown option "--nope"/],
       [['--port'], {}, /--port needs a value/],
       [[], { CORS_ORIGINS: 'example.com' }, /invalid CORS_ORIGINS: "example.com" is not an origin; expected http\(s\):\/\/host\[:port\] with no path/],
@@ -130,6 +158,15 @@ describe('npm start (src/main.ts)', () => {
     const [code] = await once(child, 'exit');
     assert.equal(code, 2);
     assert.match(stderr, /predictql: invalid --workers: expected a whole number from 0 to 256, got "many"/);
+  });
+
+  it('exits 2 at startup on an unknown execution provider, before loading anything', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, EXECUTION_PROVIDERS: 'cuda,rocm' } });
+    let stderr = '';
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    const [code] = await once(child, 'exit');
+    assert.equal(code, 2);
+    assert.match(stderr, /predictql: invalid EXECUTION_PROVIDERS: unknown execution provider "rocm"/);
   });
 
   it('starts, answers, and exits 0 on SIGTERM', async () => {

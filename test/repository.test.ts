@@ -190,6 +190,7 @@ describe('hot reload', () => {
     const query = 'mutation { reloadModels { added removed unchanged } }';
     const anonymous = await server.graphql('mutation { reloadModels { added } }');
     assert.equal(anonymous.errors?.[0]?.extensions?.code, 'UNAUTHENTICATED');
+    assert.equal(anonymous.status, 401);
     const wrong = await server.graphql(query, undefined, { headers: { authorization: 'Bearer nope' } });
     assert.equal(wrong.errors![0]!.extensions!.code, 'UNAUTHENTICATED');
     cpSync(join(modelsDir, 'iris'), join(modelsDir, 'iris-copy'), { recursive: true });
