@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { availableParallelism } from 'node:os';
 import { describe, it } from 'node:test';
@@ -147,6 +147,19 @@ describe('loadConfig', () => {
     for (const [argv, env, message] of cases) {
       assert.throws(() => loadConfig(argv, env), (error: Error) => error instanceof ConfigError && message.test(error.message), `${argv} ${JSON.stringify(env)}`);
     }
+  });
+});
+
+describe("README's settings table", () => {
+  it('lists every setting with its variable and flag, and nothing else', () => {
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    const section = readme.slice(readme.indexOf('\n## Settings\n'));
+    const rows = section.slice(section.indexOf('| variable | flag |')).split('\n').slice(2);
+    const table = rows.slice(0, rows.findIndex((line) => !line.startsWith('|'))).map((line) => line.split('|').slice(1, 3).map((cell) => cell.trim()));
+    assert.deepEqual(
+      table.map(([env, flag]) => `${env} ${flag}`).sort(),
+      SETTINGS.map((s) => `\`${s.env}\` \`${s.flag}\``).sort(),
+    );
   });
 });
 
