@@ -41,7 +41,7 @@ const sinkUrl = `http://127.0.0.1:${(sink.address() as AddressInfo).port}`;
 
 const modelsDir = mkdtempSync(join(tmpdir(), 'predictql-bench-models-'));
 cpSync('models/iris', join(modelsDir, 'iris'), { recursive: true });
-const common = ['--models-dir', modelsDir, '--cache-url', 'memory://', '--workers', '1', '--watch-models', 'false', '--log-level', 'warn'];
+const common = ['--models-dir', modelsDir, '--cache-url', 'memory://', '--workers', '1', '--watch-models', 'false'];
 type Name = 'off' | 'on' | 'baseline';
 const servers: Partial<Record<Name, Awaited<ReturnType<typeof startServerProcess>>>> = {
   off: await startServerProcess('src/main.ts', common, { LOG_LEVEL: 'info' }),
