@@ -53,9 +53,13 @@ describe('traces over OTLP/HTTP', () => {
     for (const name of GRAPHQL_PHASES) assert.equal(byName(name).parentSpanId, root.spanId, `${name} under the request`);
     const execute = byName('graphql.execute');
     for (const name of PREDICTION_PHASES) {
-      const span = byName(name);
-      assert.equal(span.parentSpanId, execute.spanId, `${name} under graphql.execute`);
-      assert.equal(span.attributes['predictql.model'], 'iris');
+      // A miss is looked up twice: in memory first (in the resolver's turn), then in the store.
+      const found = spans.filter((s) => s.name === name);
+      if (name !== 'cache.lookup') assert.equal(found.length, 1, `one ${name} span, got ${found.length}`);
+      for (const span of found) {
+        assert.equal(span.parentSpanId, execute.spanId, `${name} under graphql.execute`);
+        assert.equal(span.attributes['predictql.model'], 'iris');
+      }
     }
     assert.equal(byName('inference').attributes['predictql.batch_size'], 1);
     // Made after the fact from measured times: each span lies within the request's.
