@@ -62,6 +62,9 @@ describe('operations', () => {
     const onMain = await request(`${server.url}/metrics`, { headers: { authorization: 'Bearer ops-scraper' } });
     assert.equal(onMain.status, 404, 'with METRICS_PORT, /metrics is not on the main port');
     assert.equal((await request(new URL('/graphql', server.metricsUrl).href)).status, 404, 'the metrics port serves nothing else');
+    const front = await request(`${server.url}/`);
+    assert.equal(front.status, 200);
+    assert.doesNotMatch(await front.text(), /href="\/metrics"/, 'the front page does not link to a /metrics the main port does not serve');
   });
 
   it('keeps /metrics open on the main port when neither is set', async () => {
@@ -71,6 +74,7 @@ describe('operations', () => {
       const res = await plain.get('/metrics');
       assert.equal(res.status, 200);
       assert.match(await res.text(), /predictql_/);
+      assert.match(await (await plain.get('/')).text(), /href="\/metrics"/, 'the front page links to it');
     } finally {
       await plain.close();
     }
