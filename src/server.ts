@@ -204,7 +204,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       if (model.manifest.loading === 'STARTUP') await registry.ensureLoaded(model);
     }
     // Jobs start once the models are loaded: a resumed job's chunks go straight to the workers.
-    await jobs.start();
+    // Not awaited: predictions are served while a Redis job store is unreachable.
+    jobs.start().catch((err: unknown) => logger.error({ err }, 'prediction jobs could not resume; they resume at the next start'));
     started = true;
     if (config.watchModels) lifecycle.watch(registry);
     logger.info('ready');

@@ -25,6 +25,9 @@ const CHUNK_ATTEMPTS = 10;
 
 type Client = ReturnType<typeof createClient>;
 
+/** How long close() waits for BullMQ to stop before it cuts the connection. */
+const CLOSE_WAIT_MS = 2000;
+
 export class BullChunkQueue implements ChunkQueue {
   private readonly client: Client;
   private readonly ready: Promise<unknown>;
@@ -82,9 +85,21 @@ export class BullChunkQueue implements ChunkQueue {
   }
 
   async close(): Promise<void> {
-    await this.ready.catch(() => undefined);
-    await this.worker?.close();
-    await this.queue?.close();
-    await this.client.quit().catch(() => undefined);
+    // Bounded: with Redis down, BullMQ's close waits for a connection that never comes.
+    const stop = (async () => {
+      await this.worker?.close(true).catch(() => undefined);
+      await this.queue?.close().catch(() => undefined);
+      if (this.client.isReady) await this.client.quit().catch(() => undefined);
+    })();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([stop, new Promise((resolve) => (timer = setTimeout(resolve, CLOSE_WAIT_MS)))]);
+    clearTimeout(timer);
+    // Stop reconnecting, whatever state the client is in.
+    try {
+      if (this.client.isOpen) this.client.destroy();
+    } catch {
+      // already closed
+    }
   }
+
 }

@@ -15,6 +15,8 @@ import type { JobStore } from './job-store.ts';
 const PREFIX = 'predictql:jobs:';
 /** Hash fields per HSET when writing inputs: big jobs go in several commands, not one huge one. */
 const INPUTS_PER_COMMAND = 1000;
+/** How long a job operation waits for Redis to connect before it fails (it keeps reconnecting behind). */
+const CONNECT_WAIT_MS = 3000;
 
 const FINAL = "local final = { SUCCEEDED = true, FAILED = true, CANCELLED = true }\n";
 
@@ -93,7 +95,18 @@ export class RedisJobStore implements JobStore {
   }
 
   private async redis(): Promise<Client> {
-    await this.ready;
+    if (this.client.isReady) return this.client;
+    // node-redis reconnects for ever: without a bound, a job operation (and the server's start,
+    // which resumes jobs) would wait for ever while Redis is down.
+    let timer: NodeJS.Timeout | undefined;
+    const unavailable = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`the job store (Redis) did not connect within ${CONNECT_WAIT_MS} ms`)), CONNECT_WAIT_MS);
+    });
+    try {
+      await Promise.race([this.ready, unavailable]);
+    } finally {
+      clearTimeout(timer);
+    }
     return this.client;
   }
 
@@ -174,7 +187,15 @@ export class RedisJobStore implements JobStore {
   }
 
   async close(): Promise<void> {
-    await this.ready.catch(() => undefined);
+    // Never connected (Redis down): stop reconnecting at once rather than wait for a connection.
+    if (!this.client.isReady) {
+      try {
+        if (this.client.isOpen) this.client.destroy();
+      } catch {
+        // already closed
+      }
+      return;
+    }
     await this.client.quit().catch(() => undefined);
   }
 
