@@ -215,7 +215,14 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const close = () => {
     closing ??= (async () => {
       shuttingDown = true;
+      // Keep-alive connections left idle by answered requests are closed as they become idle,
+      // so the drain does not wait for KEEP_ALIVE_TIMEOUT_MS (the server from connections.ts is
+      // our own, not one whose connections Fastify tracks).
+      const closeIdle = setInterval(() => front.server.closeIdleConnections(), 100);
+      closeIdle.unref();
+      front.server.closeIdleConnections();
       await apollo.stop();
+      clearInterval(closeIdle);
       await ready.catch(() => undefined);
       await lifecycle.close();
       // Running chunks finish and store their outcomes; chunks not started wait for the next start.
