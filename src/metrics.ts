@@ -231,7 +231,11 @@ export class Metrics {
       labelNames: ['state'] as const,
       registers: [this.registry],
       async collect() {
-        const counts = await count().catch(() => ({}));
+        // Bounded: a job store that cannot answer (Redis down) must not hold /metrics.
+        let timer: NodeJS.Timeout | undefined;
+        const timeout = new Promise<Record<string, number>>((resolve) => (timer = setTimeout(() => resolve({}), 500)));
+        const counts = await Promise.race([count().catch(() => ({})), timeout]);
+        clearTimeout(timer);
         for (const [state, n] of Object.entries(counts)) this.set({ state }, n);
       },
     });
