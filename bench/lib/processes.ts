@@ -50,6 +50,8 @@ export async function startServerProcess(script: string, args: string[], env: Re
       if (fastify && !url) url = metricsUrl = fastify[1]!;
       if (entry.msg === 'ready') return;
     }
+    // Its output ended without a 'ready' line: it died while starting (the exit event may come later).
+    throw new Error(`${script} closed its output before it was ready`);
   })();
   await Promise.race([ready, exited]);
   exited.catch(() => undefined);
