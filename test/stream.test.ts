@@ -207,4 +207,26 @@ describe('predictStream', () => {
     const res = await graphql(server.url, { query: '{ models { name } }' });
     assert.equal(res.status, 200, 'POST /graphql still answers beside the stream transports');
   });
+
+  it('follows a prediction job over graphql-ws and graphql-sse: predictionJobProgress ends with the job', async () => {
+    const rows = irisRows(40).map((r) => r.map((v) => v + 0.00003));
+    const submitted = await server.graphql('mutation ($inputs: [PredictionInput!]!) { submitPredictionJob(model: "iris", inputs: $inputs) { id total } }', { inputs: rows.map((features) => ({ features })) });
+    assert.equal(submitted.errors, undefined, JSON.stringify(submitted.errors));
+    const { id } = submitted.data.submitPredictionJob as { id: string };
+    const query = 'subscription ($id: ID!) { predictionJobProgress(id: $id) { id state total done failed } }';
+    for (const client of [wsClient(server.url), sseClient(server.url)]) {
+      const { results, failure } = await collect<{ predictionJobProgress: { id: string; state: string; total: number; done: number; failed: number } }>(client.iterate({ query, variables: { id } }));
+      await client.dispose();
+      assert.equal(failure, undefined);
+      const last = results.at(-1)!.data!.predictionJobProgress;
+      assert.deepEqual(last, { id, state: 'SUCCEEDED', total: 40, done: 40, failed: 0 });
+      assert.ok(results.every((r) => r.errors === undefined));
+    }
+    // An unknown id is the subscription's own error, with its code.
+    const client = wsClient(server.url);
+    const unknown = await collect(client.iterate({ query, variables: { id: '0'.repeat(32) } }));
+    await client.dispose();
+    const errors = (unknown.failure ?? unknown.results[0]?.errors) as Array<{ extensions?: { code?: string } }>;
+    assert.equal(errors[0]!.extensions!.code, 'JOB_NOT_FOUND', JSON.stringify(unknown));
+  });
 });
