@@ -19,6 +19,8 @@
  *           run it on its own, its results go to bench/results/targets.json and targets.md)
  *   jobs    a prediction job against predictMany of the same OCR lines, and a cheap query's
  *           latency with and without a job running (bench/jobs.ts)
+ *   stream  400 OCR lines: first-answer latency and total time of predictStream (graphql-ws,
+ *           graphql-sse) against predictMany of the same lines (bench/stream.ts; not in the default set)
  *
  * predictql runs with --cache-url off so every request runs the model. Results go to
  * bench/results/latest.json and latest.md. BENCH_SECONDS (default 5) per measurement,
@@ -35,6 +37,7 @@ import { irisWorkload, ocrWorkload, type Workload } from './lib/workloads.ts';
 import { pageScenario } from './page-scenario.ts';
 import { targetsScenario } from './targets.ts';
 import { jobsScenario } from './jobs.ts';
+import { streamScenario } from './stream.ts';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 const concurrencies = (process.env.BENCH_CONCURRENCY ?? '1,8,64').split(',').map(Number);
@@ -372,6 +375,12 @@ if (scenarios.has('page')) {
 if (scenarios.has('jobs')) {
   const { report: lines, results: measured } = await jobsScenario(seconds);
   results.jobs = measured;
+  report.push(...lines);
+}
+
+if (scenarios.has('stream')) {
+  const { report: lines, results: measured } = await streamScenario();
+  results.stream = measured;
   report.push(...lines);
 }
 

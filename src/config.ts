@@ -49,6 +49,9 @@ export interface Config {
   maxTokens: number;
   maxDirectives: number;
   maxEventLoopDelayMs: number;
+  maxStreams: number;
+  streamBufferEvents: number;
+  streamStallMs: number;
   playground: boolean;
   logLevel: LogLevel;
   shutdownGraceMs: number;
@@ -235,6 +238,9 @@ export const SETTINGS = [
   { key: 'jobsMaxActive', env: 'JOBS_MAX_ACTIVE', flag: '--jobs-max-active', description: 'Most prediction jobs queued or running in the job store (the machine\'s with lmdb://, every instance\'s with Redis); more are refused with OVERLOADED', default: () => 16, parse: integer(1, 1_000_000) },
   { key: 'jobsMaxWorkers', env: 'JOBS_MAX_WORKERS', flag: '--jobs-max-workers', description: 'Workers prediction jobs may occupy at once; their batches run only while no interactive batch waits. 0 means WORKERS - 1 (at least 1)', default: () => 0, parse: integer(0, 256) },
   { key: 'jobsTtlSeconds', env: 'JOBS_TTL_SECONDS', flag: '--jobs-ttl-seconds', description: 'How long a finished prediction job is kept, with its inputs and results; then its id answers JOB_NOT_FOUND', default: () => 86_400, parse: integer(1, 100 * 365 * 86400) },
+  { key: 'maxStreams', env: 'MAX_STREAMS', flag: '--max-streams', description: 'predictStream subscriptions open at once per process (graphql-ws and graphql-sse together); past it new ones get TOO_MANY_STREAMS', default: () => 256, parse: integer(1, 1_000_000) },
+  { key: 'streamBufferEvents', env: 'STREAM_BUFFER_EVENTS', flag: '--stream-buffer-events', description: "Inputs one stream holds at once, queued, computing or answered and not yet sent: more are submitted as the client takes answers, so a slow reader holds at most this many answers in memory", default: () => 256, parse: integer(1, 1_000_000) },
+  { key: 'streamStallMs', env: 'STREAM_STALL_MS', flag: '--stream-stall-ms', description: 'A stream whose client takes no answer for this long while answers wait for it is ended with STREAM_TOO_SLOW and its connection closed', default: () => 30_000, parse: integer(1, 3_600_000) },
   { key: 'playground', env: 'PLAYGROUND', flag: '--playground', description: 'Serve the GraphiQL playground on GET /graphql, allow introspection and suggest field names in errors', default: () => true, parse: boolean },
   { key: 'logLevel', env: 'LOG_LEVEL', flag: '--log-level', description: `Log level: ${LOG_LEVELS.join(', ')}`, default: () => 'info', parse: logLevel },
   { key: 'shutdownGraceMs', env: 'SHUTDOWN_GRACE_MS', flag: '--shutdown-grace-ms', description: 'How long SIGTERM waits for in-flight requests before exiting', default: () => 10_000, parse: integer(0, 600_000) },

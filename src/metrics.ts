@@ -179,6 +179,46 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly streamsOpen = new Gauge({
+    name: 'predictql_streams_open',
+    help: 'predictStream subscriptions open now, over graphql-ws and graphql-sse (at most MAX_STREAMS)',
+    registers: [this.registry],
+  });
+
+  readonly streams = new Counter({
+    name: 'predictql_streams_total',
+    help: 'predictStream subscriptions by outcome: completed, left (the client unsubscribed or went away), too_slow (STREAM_TOO_SLOW), shutting_down, refused (TOO_MANY_STREAMS or shutting down)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly streamEvents = new Counter({
+    name: 'predictql_stream_events_total',
+    help: 'Events (one per input answered) handed to stream transports to send',
+    registers: [this.registry],
+  });
+
+  readonly streamInputsDropped = new Counter({
+    name: 'predictql_stream_inputs_dropped_total',
+    help: 'Inputs of streams that ended before answering them, by how the stream ended (left, too_slow, shutting_down): never submitted, or dropped from the model queue unless another request waited for them',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
+  readonly streamFirstEventSeconds = new Histogram({
+    name: 'predictql_stream_first_event_seconds',
+    help: 'Time from a stream opening to its first event taken by the transport, in seconds',
+    buckets: SECONDS_BUCKETS,
+    registers: [this.registry],
+  });
+
+  readonly streamSeconds = new Histogram({
+    name: 'predictql_stream_seconds',
+    help: 'How long streams stayed open, in seconds',
+    buckets: [...SECONDS_BUCKETS, 10, 30, 60, 300],
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'predictql_' });
   }

@@ -6,6 +6,7 @@
  */
 import type { AddressInfo } from 'node:net';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { makeExecutableSchema } from '@graphql-tools/schema';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { fastifyApolloDrainPlugin } from '@as-integrations/fastify';
 import { ApolloArmor } from '@escape.tech/graphql-armor';
@@ -19,6 +20,7 @@ import { InferencePool } from './engine/pool.ts';
 import type { RequestContext } from './graphql/context.ts';
 import { formatErrorWith } from './graphql/format-error.ts';
 import { costLimitPlugin } from './graphql/plugins/cost-limit.ts';
+import { subscriptionsElsewherePlugin } from './graphql/plugins/subscriptions-elsewhere.ts';
 import { requestLimitsPlugin } from './graphql/plugins/request-limits.ts';
 import { boundedDocumentStore } from './graphql/document-store.ts';
 import { errorLogPlugin } from './graphql/plugins/error-log.ts';
@@ -35,6 +37,7 @@ import { LiveSampler } from './http/front/live-sampler.ts';
 import { frontPageRoutes } from './http/routes/front.ts';
 import { metricsRoutes, metricsSource } from './http/routes/metrics.ts';
 import { playgroundAssetRoutes, playgroundPageFor } from './http/routes/playground.ts';
+import { streamRoutes } from './http/routes/stream.ts';
 import { Metrics } from './metrics.ts';
 import { listenForMetrics, metricsEndpoint } from './http/metrics-endpoint.ts';
 import { createTracing } from './observability/tracing.ts';
@@ -45,6 +48,9 @@ import { modelDefaults } from './models/settings.ts';
 import { Predictions, type RequestPredictions } from './predict/predictions.ts';
 import { createJobBackend } from './jobs/create.ts';
 import { PredictionJobs } from './jobs/jobs.ts';
+import { StreamOperations } from './http/streams/operations.ts';
+import { serveGraphQLSse } from './http/streams/sse.ts';
+import { serveGraphQLWs } from './http/streams/ws.ts';
 
 export interface RunningServer {
   url: string;
@@ -80,7 +86,10 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const registry = new ModelRegistry(models, (model) => lifecycle.load(model));
   // Undefined without an OTLP endpoint: then no request creates anything for tracing.
   const tracing = createTracing({ endpoint: config.otelEndpoint, tracesEndpoint: config.otelTracesEndpoint, serviceName: config.otelServiceName, scheduleDelayMs: config.otelScheduleDelayMs });
-  const predictions = new Predictions(registry, pool, dispatcher, cache, metrics, { deadlineMs: config.deadlineMs });
+  const predictions = new Predictions(registry, pool, dispatcher, cache, metrics, {
+    deadlineMs: config.deadlineMs,
+    streams: { maxStreams: config.maxStreams, bufferEvents: config.streamBufferEvents, stallMs: config.streamStallMs },
+  });
   // One chunk more than the workers jobs may use, so the next chunk's batch is queued when one ends.
   const jobBackend = createJobBackend(config.cacheUrl, { ttlSeconds: config.jobsTtlSeconds, concurrency: config.jobsMaxWorkers + 1, onError: (err) => logger.error({ err }, 'prediction job chunk failed; it is retried') });
   for (const warning of jobBackend.warnings) logger.warn(warning);
@@ -115,9 +124,10 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     // "Did you mean ...?" helps in development and maps the schema for an attacker in production.
     blockFieldSuggestion: { enabled: !config.playground },
   }).protect();
+  // One schema for Apollo (queries, mutations) and the stream transports (subscriptions).
+  const schema = makeExecutableSchema<RequestContext>({ typeDefs: loadTypeDefs(), resolvers: resolvers as Parameters<typeof makeExecutableSchema<RequestContext>>[0]['resolvers'] });
   const apollo = new ApolloServer<RequestContext>({
-    typeDefs: loadTypeDefs(),
-    resolvers,
+    schema,
     introspection: config.playground,
     formatError: formatErrorWith({ debugErrors: config.debugErrors }),
     validationRules: armor.validationRules,
@@ -139,6 +149,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       ApolloServerPluginInlineTraceDisabled(),
       // (graphql-armor's types come from Apollo's CommonJS declarations, ours from its ESM ones.)
       ...(armor.plugins as unknown as ApolloServerPlugin<RequestContext>[]),
+      subscriptionsElsewherePlugin(),
       costLimitPlugin(registry, config.maxRequestCost, metrics),
       disposePlugin(),
       timingsPlugin(metrics, logger),
@@ -190,6 +201,29 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     },
   });
 
+  // Subscriptions (predictStream) beside Apollo, on the same port: graphql-ws on the WebSocket
+  // upgrade of /graphql (Node's server hands upgrades to ws's 'upgrade' listener; Fastify's
+  // routes never see them), graphql-sse at /graphql/stream.
+  const streamOperations = new StreamOperations({
+    schema,
+    registry,
+    lifecycle,
+    cache,
+    predictions,
+    jobs,
+    metrics,
+    logger,
+    validationRules: armor.validationRules as unknown as import('graphql').ValidationRule[],
+    maxTokens: config.maxTokens,
+    maxRequestCost: config.maxRequestCost,
+    limits: config,
+    adminToken: config.adminToken,
+    debugErrors: config.debugErrors,
+  });
+  const webSockets = serveGraphQLWs(front.server, '/graphql', streamOperations, config.maxBodyBytes);
+  const eventStreams = serveGraphQLSse(streamOperations, config.maxBodyBytes, logger);
+  await front.register(streamRoutes, { eventStreams });
+
   // Fastify logs the address it listens on; the 'listening' line below says more.
   await front.listen({ host: config.host, port: config.port, listenTextResolver: () => 'HTTP port open' });
   const { port } = front.server.address() as AddressInfo;
@@ -215,6 +249,13 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const close = () => {
     closing ??= (async () => {
       shuttingDown = true;
+      // Streams first: they send the answers ready for them and end with SHUTTING_DOWN; then
+      // their connections close (a client that does not read is not waited for long), before
+      // Apollo's drain closes the HTTP server.
+      predictions.streams.close();
+      await predictions.streams.ended(STREAM_DRAIN_MS);
+      eventStreams.close();
+      await webSockets.close();
       // Keep-alive connections left idle by answered requests are closed as they become idle,
       // so the drain does not wait for KEEP_ALIVE_TIMEOUT_MS (the server from connections.ts is
       // our own, not one whose connections Fastify tracks).
@@ -243,3 +284,6 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
 
   return { url, port, metricsUrl, pool, jobs, ready, close };
 }
+
+/** How long shutdown waits for open streams to send their last answers and their end. */
+const STREAM_DRAIN_MS = 1000;

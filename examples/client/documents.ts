@@ -45,3 +45,24 @@ export const TriageMessage = graphql(`
     }
   }
 `);
+
+/** A stream: one event per row as soon as it is answered, with progress (graphql-ws or SSE). */
+export const IrisStream = graphql(`
+  subscription IrisStream($inputs: [PredictionInput!]!) {
+    predictStream(model: "iris", inputs: $inputs) {
+      index
+      done
+      total
+      prediction {
+        cached
+        ... on Classification {
+          label
+        }
+      }
+      error {
+        code
+        message
+      }
+    }
+  }
+`);

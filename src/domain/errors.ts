@@ -54,6 +54,12 @@ export const ERROR_CODES = {
   JOB_NOT_FOUND: { status: null, clientFault: true },
   /** reloadModels found a manifest it cannot use; the models served before keep serving. */
   INVALID_MODEL_REPOSITORY: { status: null, clientFault: false },
+  /** MAX_STREAMS streams are open in this server process; retry later or on another instance. */
+  TOO_MANY_STREAMS: { status: null, clientFault: false },
+  /** A stream's client took no answer for STREAM_STALL_MS while STREAM_BUFFER_EVENTS answers waited for it: the stream was ended. */
+  STREAM_TOO_SLOW: { status: null, clientFault: true },
+  /** The server is shutting down: open streams end with it (after the answers ready for them) and new ones are refused. */
+  SHUTTING_DOWN: { status: null, clientFault: false },
 
   // Raised by the GraphQL layer before execution.
   /** The query text is longer than MAX_QUERY_BYTES, or the document nests too deep, or has too many aliases, directives or tokens. */
@@ -202,4 +208,19 @@ export function tooManyJobs(active: number, max: number): CodedError {
 /** One input's failure reported by a worker (as plain data: error classes do not cross threads). */
 export function itemFailed(code: string, message: string): CodedError {
   return new CodedError(isErrorCode(code) ? code : 'INTERNAL_SERVER_ERROR', message);
+}
+
+export function tooManyStreams(limit: number): CodedError {
+  return new CodedError('TOO_MANY_STREAMS', `this server process has ${limit} streams open, its limit (MAX_STREAMS); retry in a moment, or use predictMany`, { retryAfterSeconds: 1 });
+}
+
+export function streamTooSlow(bufferEvents: number, stallMs: number): CodedError {
+  return new CodedError(
+    'STREAM_TOO_SLOW',
+    `the stream was ended: ${bufferEvents} answers (STREAM_BUFFER_EVENTS) waited for the client and it took none for ${stallMs} ms (STREAM_STALL_MS); read the stream as it comes, or ask for fewer inputs at a time`,
+  );
+}
+
+export function shuttingDown(): CodedError {
+  return new CodedError('SHUTTING_DOWN', 'the server is shutting down; the answers ready were sent, the other inputs were dropped: retry them on another instance');
 }

@@ -18,4 +18,14 @@ export interface RequestContext {
   /** The request's `x-request-id`, or one made up for it; in logs and the response header. */
   requestId: string;
   timings: RequestTimings;
+  /** Set by the stream transports (graphql-ws, graphql-sse) for a subscription. */
+  stream?: StreamTransport;
+}
+
+/** What a subscription's transport lets the stream do to its connection. */
+export interface StreamTransport {
+  /** Ends the client's connection: it stopped reading (STREAM_TOO_SLOW). */
+  cutOff(error: Error): void;
+  /** Logs an error no code was given to (the client gets a masked message). */
+  logUnexpected(error: unknown): void;
 }

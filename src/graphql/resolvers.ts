@@ -13,6 +13,7 @@ import { describeInput } from '../predict/input.ts';
 import { probabilitiesOf, rankClasses, TYPE_OF_KIND } from '../predict/prediction.ts';
 import { encodeFloats, FloatData } from './float-data.ts';
 import { classificationNeeds } from './selection.ts';
+import type { PredictionEventValue } from '../predict/stream.ts';
 
 /** Runs a resolver's work, turning a domain error (thrown, or its promise's rejection) into a GraphQL error. */
 function answer<T>(work: () => T | Promise<T>): T | Promise<T> {
@@ -37,6 +38,33 @@ export const resolvers: Resolvers = {
       answer(() => predictions.predictMany(model, version, inputs, options, classificationNeeds(info))),
     predictionJob: (_parent, { id }, { jobs }) => jobs.get(id).catch(rethrowForGraphQL),
   },
+  Subscription: {
+    predictStream: {
+      // Everything is checked here, before the first input is queued: the model, the inputs'
+      // count and each input (a bad one becomes its event's error), the deadline, MAX_STREAMS.
+      subscribe: (_parent, { model, version, inputs, options }, { predictions, stream }, info) => {
+        try {
+          return withGraphQLErrors(
+            predictions.predictStream(model, version, inputs, options, classificationNeeds(info, 'prediction'), {
+              onStalled: (error) => stream?.cutOff(toGraphQLError(error) as Error),
+              onUnexpected: (error) => stream?.logUnexpected(error),
+            }),
+          );
+        } catch (error) {
+          throw toGraphQLError(error);
+        }
+      },
+      resolve: (event: PredictionEventValue) => event,
+    },
+    predictionJobProgress: {
+      // Checked before the stream starts, so an unknown id is an error of the subscription itself.
+      subscribe: async (_parent, { id }, { jobs }) => {
+        await jobs.get(id).catch(rethrowForGraphQL);
+        return jobs.progress(id);
+      },
+      resolve: (record: JobRecord) => record,
+    },
+  },
   Mutation: {
     submitPredictionJob: (_parent, { model, version, inputs, options }, { jobs }) => jobs.submit(model, version, inputs, options).catch(rethrowForGraphQL),
     cancelPredictionJob: (_parent, { id }, { jobs }) => jobs.cancel(id).catch(rethrowForGraphQL),
@@ -57,16 +85,6 @@ export const resolvers: Resolvers = {
       } catch (e) {
         throw toGraphQLError(e);
       }
-    },
-  },
-  Subscription: {
-    predictionJobProgress: {
-      // Checked before the stream starts, so an unknown id is an error of the subscription itself.
-      subscribe: async (_parent, { id }, { jobs }) => {
-        await jobs.get(id).catch(rethrowForGraphQL);
-        return jobs.progress(id);
-      },
-      resolve: (record: JobRecord) => record,
     },
   },
   PredictionJob: {
@@ -148,3 +166,19 @@ export const resolvers: Resolvers = {
   },
   FloatData,
 };
+
+/**
+ * The stream with its ending errors (STREAM_TOO_SLOW, SHUTTING_DOWN) as GraphQL errors, code
+ * included. A plain object rather than an async generator: a generator's return() would wait for
+ * a pending next(), and leaving a stream must drop its inputs at once.
+ */
+function withGraphQLErrors<T>(stream: AsyncIterableIterator<T>): AsyncIterableIterator<T> {
+  return {
+    next: () => stream.next().catch(rethrowForGraphQL),
+    return: () => stream.return!(),
+    throw: (error?: unknown) => stream.throw!(error),
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
+}

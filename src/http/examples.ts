@@ -124,6 +124,28 @@ function batchTab(models: ServedModel[]): ExampleTab | undefined {
 }
 
 /**
+ * predictStream over the line reader: each line's answer as soon as it is read, with progress.
+ * The inputs are the line model's sample twice (the second is answered with the first) and, when
+ * the page reader is served, its page: several lines, refused by the line model with an error
+ * event while the stream goes on.
+ */
+function streamOcrTab(models: ServedModel[]): ExampleTab | undefined {
+  const ocr = models.find((m) => m.name === 'ocr');
+  if (!ocr || ocr.sample.kind !== 'bytes') return undefined;
+  const page = models.find((m) => m.name === 'ocr-page');
+  const lines = [ocr.sample.bytes, ocr.sample.bytes, ...(page?.sample.kind === 'bytes' ? [page.sample.bytes] : [])].map((bytes) => ({ image: base64(bytes) }));
+  return {
+    query:
+      `# A subscription: one event per input as soon as it is answered (cache hits first), with\n` +
+      `# \`done\` of \`total\` for a progress bar. An input that fails sends its \`error\`; the others go on.\n` +
+      `# Served over WebSocket (graphql-ws) at /graphql, and over Server-Sent Events at /graphql/stream.\n` +
+      `subscription StreamOcr($lines: [PredictionInput!]!) {\n  predictStream(model: "ocr", inputs: $lines) {\n    index\n    done\n    total\n` +
+      `    prediction {\n      ... on TextRecognition { text confidence }\n      cacheSource\n    }\n    error { code message }\n  }\n}\n`,
+    variables: JSON.stringify({ lines }, null, 2),
+  };
+}
+
+/**
  * One request, several models: each alias names one model's answer to its own sample, the input
  * it was made for (a mail to the spam filter, a prompt to the injection detector, a row to iris).
  */
@@ -173,12 +195,12 @@ function timingsTab(models: ServedModel[]): ExampleTab | undefined {
 }
 
 /**
- * Every example tab: one per model, then the batch, aliases, jobs and timings ones. A model whose input
+ * Every example tab: one per model, then the batch, stream, aliases, jobs and timings ones. A model whose input
  * is written inline goes first: GraphiQL 4 fills the first tab's query from `defaultTabs` but not
  * its variables, so a first tab that needed them would fail when run.
  */
 export function exampleTabs(models: ServedModel[]): ExampleTab[] {
   const inline = (m: ServedModel) => m.sample.kind === 'features' || m.sample.kind === 'text';
   const ordered = [...models.filter(inline), ...models.filter((m) => !inline(m))];
-  return [...ordered.map(singleModelTab), batchTab(models), aliasesTab(models), jobsTab(models), timingsTab(models)].filter((t): t is ExampleTab => t !== undefined);
+  return [...ordered.map(singleModelTab), batchTab(models), streamOcrTab(models), aliasesTab(models), jobsTab(models), timingsTab(models)].filter((t): t is ExampleTab => t !== undefined);
 }

@@ -18,6 +18,8 @@ export const PLAYGROUND_ASSETS: Record<string, string> = {
   'react-dom.js': join(packageDir('react-dom'), 'umd/react-dom.production.min.js'),
   'graphiql.js': join(packageDir('graphiql'), 'dist/index.umd.js'),
   'graphiql.css': join(packageDir('graphiql'), 'dist/style.css'),
+  // Subscriptions: graphql-ws's browser build, for the fetcher's WebSocket client.
+  'graphql-ws.js': join(packageDir('graphql-ws'), 'umd/graphql-ws.min.js'),
 };
 
 /** The playground's HTML for `endpoint`, opening with `tabs`. */
@@ -44,8 +46,11 @@ export function playgroundPage(endpoint: string, tabs: ExampleTab[]): string {
   <script src="/playground/react.js"></script>
   <script src="/playground/react-dom.js"></script>
   <script src="/playground/graphiql.js"></script>
+  <script src="/playground/graphql-ws.js"></script>
   <script>
     const endpoint = ${scriptJson(endpoint)};
+    // Subscriptions go over WebSocket to the same path (graphql-transport-ws).
+    const subscriptionUrl = location.origin.replace(/^http/, 'ws') + endpoint;
     const tabs = JSON.parse(document.getElementById('examples').textContent);
     // GraphiQL keeps its tabs in localStorage and ignores defaultTabs once it has some: when the
     // examples changed since this browser saved them, forget the saved tabs so the new ones show.
@@ -79,7 +84,25 @@ export function playgroundPage(endpoint: string, tabs: ExampleTab[]): string {
       status.textContent = file.name + ' (' + bytes.length + ' bytes) is now $' + name + '.';
       event.target.value = '';
     });
-    async function fetcher(params, options) {
+    // (Backslashes doubled: this script sits in a template literal, where a lone backslash-b is a backspace.)
+    function isSubscription(params) {
+      const operations = [...String(params.query).matchAll(/\\b(query|mutation|subscription)\\s*(\\w*)/g)];
+      const chosen = operations.find((m) => m[2] === params.operationName) || operations[0];
+      return Boolean(chosen) && chosen[1] === 'subscription';
+    }
+    function fetcher(params, options) {
+      if (!isSubscription(params)) return fetchOnce(params, options);
+      // The Headers pane's admin token and timings flag travel in the connection's init payload.
+      const headers = (options && options.headers) || {};
+      const client = graphqlWs.createClient({
+        url: subscriptionUrl,
+        lazy: true,
+        retryAttempts: 0,
+        connectionParams: { authorization: headers.authorization || headers.Authorization, timings: headers['x-predictql-timings'] },
+      });
+      return client.iterate(params);
+    }
+    async function fetchOnce(params, options) {
       // Right after a tab switch GraphiQL may still send the previous tab's operation name for a
       // moment; a name the document does not define would fail, and with one operation none is needed.
       const defined = [...String(params.query).matchAll(/\\b(?:query|mutation|subscription)\\s+(\\w+)/g)].map((m) => m[1]);

@@ -25,10 +25,13 @@ import { RequestTimings } from '../observability/timings.ts';
 import { ChainRunner } from './chains.ts';
 import { encodeInput, type EncodedInput } from './input.ts';
 import type { PredictionResult } from './prediction.ts';
+import { type PredictionStream, StreamRegistry, type StreamHooks, type StreamSettings } from './stream.ts';
 
 export interface PredictionSettings {
   /** Deadline of a prediction when the request sets none, queue time included. */
   deadlineMs: number;
+  /** predictStream's limits (MAX_STREAMS, STREAM_BUFFER_EVENTS, STREAM_STALL_MS). */
+  streams: StreamSettings;
 }
 
 const MAX_DEADLINE_MS = 600_000;
@@ -52,6 +55,8 @@ export class Predictions {
   private readonly batchers = new Map<string, ModelBatcher>();
   /** Multi-stage models: their stages after the worker's, their calls to other models. */
   private readonly chains: ChainRunner;
+  /** The open predictStream subscriptions. */
+  readonly streams: StreamRegistry;
 
   constructor(
     readonly registry: ModelRegistry,
@@ -61,6 +66,7 @@ export class Predictions {
     private readonly metrics: Metrics,
     readonly settings: PredictionSettings,
   ) {
+    this.streams = new StreamRegistry(settings.streams, metrics);
     this.chains = new ChainRunner({
       registry,
       metrics,
@@ -91,6 +97,24 @@ export class Predictions {
     /** `background` for a prediction job's inputs: they run only as interactive traffic leaves workers free. */
     priority: Priority = 'interactive',
   ): Promise<Array<Outcome | Error>> {
+    return Promise.all(await this.resolveEach(model, inputs, requestSignal, policy, needs, timings, deadlineAt, priority));
+  }
+
+  /**
+   * resolve(), with one promise per input that settles as soon as that input is answered: the
+   * cache lookup is one read for all of them, the misses go to the batcher each on its own
+   * (predictStream sends each answer as it comes).
+   */
+  async resolveEach(
+    model: ServedModel,
+    inputs: readonly EncodedInput[],
+    requestSignal: AbortSignal | (() => AbortSignal),
+    policy: CachePolicy,
+    needs: ClassificationNeeds,
+    timings: RequestTimings,
+    deadlineAt?: number,
+    priority: Priority = 'interactive',
+  ): Promise<Array<Promise<Outcome | Error>>> {
     const cacheable = model.settings.cache.enabled && policy !== 'BYPASS';
     const keys = inputs.map((input) => cacheKey(model.id, model.stages ? this.chains.cacheDigest(model, input.digest) : input.digest));
     const found = cacheable && policy === 'USE' ? await timings.time('cacheLookup', () => this.cache.getMany(model, keys), model.name) : inputs.map(() => undefined);
@@ -100,32 +124,30 @@ export class Predictions {
       try {
         await this.registry.ensureLoaded(model);
       } catch (error) {
-        return inputs.map((_, i) => (hits[i] ? this.count(model, { item: hits[i]!.result, source: hits[i]!.source }) : (error as Error)));
+        return inputs.map(async (_, i) => (hits[i] ? this.count(model, { item: hits[i]!.result, source: hits[i]!.source }) : (error as Error)));
       }
     }
     const entryPolicy = model.settings.cache;
     const signal = hits.every((hit) => hit !== undefined) ? undefined : typeof requestSignal === 'function' ? requestSignal() : requestSignal;
     // The misses of a single model go to its batcher together, admitted (or refused) as one unit.
     const queued = model.stages || !signal ? undefined : this.enqueueMisses(model, inputs, hits, needs, signal, deadlineAt, priority);
-    return Promise.all(
-      inputs.map(async (input, i): Promise<Outcome | Error> => {
-        const hit = hits[i];
-        if (hit) return this.count(model, { item: hit.result, source: hit.source });
-        try {
-          const computed = model.stages ? await this.chains.compute({ model, input, signal: signal!, policy, deadlineAt, timings, priority }) : answerOf(await queued!.get(i)!);
-          timings.batch(computed, model.name);
-          if (cacheable) {
-            const started = performance.now();
-            this.cache.set(keys[i]!, computed.result, entryPolicy);
-            timings.add('cacheWrite', performance.now() - started, model.name);
-          }
-          return this.count(model, { item: computed.result, source: 'NONE' });
-        } catch (error) {
-          this.metrics.countPrediction(model.name, codeOf(error), false);
-          return error as Error;
+    return inputs.map(async (input, i): Promise<Outcome | Error> => {
+      const hit = hits[i];
+      if (hit) return this.count(model, { item: hit.result, source: hit.source });
+      try {
+        const computed = model.stages ? await this.chains.compute({ model, input, signal: signal!, policy, deadlineAt, timings, priority }) : answerOf(await queued!.get(i)!);
+        timings.batch(computed, model.name);
+        if (cacheable) {
+          const started = performance.now();
+          this.cache.set(keys[i]!, computed.result, entryPolicy);
+          timings.add('cacheWrite', performance.now() - started, model.name);
         }
-      }),
-    );
+        return this.count(model, { item: computed.result, source: 'NONE' });
+      } catch (error) {
+        this.metrics.countPrediction(model.name, codeOf(error), false);
+        return error as Error;
+      }
+    });
   }
 
   /**
@@ -278,6 +300,61 @@ export class RequestPredictions {
           return this.result(model, outcome);
         }),
       );
+  }
+
+  /**
+   * The answers of predictMany as a stream of events (src/predict/stream.ts): the same limits,
+   * checked before anything is queued (the model, inputs per request, the deadline, MAX_STREAMS),
+   * the same cache and batchers. Unlike predictMany, a bad input does not fail the stream: its
+   * event carries the error. Every input is checked up front all the same, so a bad one costs
+   * nothing.
+   */
+  predictStream(
+    modelName: string,
+    version: string | null | undefined,
+    inputs: readonly ClientInput[],
+    options: PredictionOptions | null | undefined,
+    needs: ClassificationNeeds,
+    hooks: StreamHooks = {},
+  ): PredictionStream {
+    const model = this.predictions.registry.get(modelName, version);
+    const deadlineMs = this.deadline(options);
+    const limit = model.settings.limits.maxInputsPerRequest;
+    if (inputs.length > limit) throw badUserInput(`predictStream got ${inputs.length} inputs; model "${model.name}" takes at most ${limit} per request`);
+    const encoded = inputs.map((input, i): EncodedInput | Error => {
+      try {
+        return encodeInput(model, input, `inputs[${i}]`);
+      } catch (error) {
+        return error as Error;
+      }
+    });
+    // The stream's own requests: its inputs leave when the client does or the stream ends.
+    const leave = new AbortController();
+    const scoped = new RequestPredictions(this.predictions, this.timings, this.requestSignal ? AbortSignal.any([this.requestSignal, leave.signal]) : leave.signal);
+    const deadlineAt = scoped.deadlineAt(deadlineMs);
+    const signal = () => scoped.signal(deadlineMs);
+    const policy = options?.cache ?? 'USE';
+    // Not through the request's DataLoader, which settles a whole batch of keys at once: each
+    // input's promise settles when that input is answered.
+    const compute = (indices: readonly number[]): Array<Promise<PredictionResult>> => {
+      const valid = indices.filter((i) => !(encoded[i] instanceof Error));
+      const each = valid.length > 0 ? this.predictions.resolveEach(model, valid.map((i) => encoded[i] as EncodedInput), signal, policy, needs, this.timings, deadlineAt) : Promise.resolve([]);
+      const position = new Map(valid.map((index, k) => [index, k]));
+      return indices.map(async (index) => {
+        const input = encoded[index]!;
+        if (input instanceof Error) throw input;
+        const outcome = await (await each)[position.get(index)!]!;
+        if (outcome instanceof Error) throw outcome;
+        return scoped.result(model, outcome);
+      });
+    };
+    return this.predictions.streams.openStream(inputs.length, compute, leave, {
+      ...hooks,
+      onEnd: () => {
+        scoped.dispose();
+        hooks.onEnd?.();
+      },
+    });
   }
 
   /** Stops the request's deadline timers; called when the response is sent. */

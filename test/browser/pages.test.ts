@@ -50,10 +50,12 @@ describe('in a browser', () => {
     const page = await context.newPage();
     const errors: string[] = [];
     page.on('pageerror', (error) => errors.push(error.message));
+    const sockets: string[] = [];
+    page.on('websocket', (socket) => sockets.push(socket.url()));
     await page.goto(`${origin}/graphql`);
     await page.locator('.graphiql-tab').first().waitFor();
     const titles = (await page.locator('.graphiql-tab').allInnerTexts()).map((t) => t.trim());
-    assert.deepEqual(titles, ['Iris', 'PromptInjection', 'Spam', 'Digits', 'Ocr', 'OcrPage', 'Symbols', 'Vad', 'BatchPromptInjection', 'SeveralModels', 'Jobs', 'IrisTimings']);
+    assert.deepEqual(titles, ['Iris', 'PromptInjection', 'Spam', 'Digits', 'Ocr', 'OcrPage', 'Symbols', 'Vad', 'BatchPromptInjection', 'StreamOcr', 'SeveralModels', 'Jobs', 'IrisTimings']);
 
     const iris = await runTab(page, null);
     assert.equal(iris.data.predict.label, 'setosa');
@@ -65,6 +67,16 @@ describe('in a browser', () => {
     assert.match(digits.data.predict.label, /^\d$/);
     const ocrPage = await runTab(page, 'OcrPage');
     assert.equal(ocrPage.data.predict.text, 'PredictQL reads pages\nline by line');
+
+    // The subscription tab streams over WebSocket: the pane shows each event as it comes,
+    // ending with the third (two lines read, the page refused with an error event).
+    await page.locator('.graphiql-tab-button[title="StreamOcr"]').click();
+    await page.click('.graphiql-execute-button');
+    const pane = page.locator('.result-window');
+    await pane.filter({ hasText: '"done": 3' }).waitFor();
+    const lastEvent = JSON.parse(await pane.locator('.CodeMirror').evaluate((el: any) => el.CodeMirror.getValue()));
+    assert.equal(lastEvent.data.predictStream.total, 3);
+    assert.deepEqual(sockets, [`${origin.replace('http', 'ws')}/graphql`], 'the subscription went over WebSocket, to this server');
 
     const aliases = await runTab(page, 'SeveralModels');
     assert.deepEqual(Object.keys(aliases.data).sort(), ['iris', 'promptInjection', 'spam']);

@@ -18,11 +18,13 @@ type Documents = {
     "\n  query IrisLabel($features: [Float!]!) {\n    predict(model: \"iris\", input: { features: $features }) {\n      ... on Classification {\n        label\n        score\n      }\n    }\n  }\n": typeof types.IrisLabelDocument,
     "\n  query IrisBatch($inputs: [PredictionInput!]!) {\n    predictMany(model: \"iris\", inputs: $inputs) {\n      cached\n      ... on Classification {\n        label\n      }\n    }\n  }\n": typeof types.IrisBatchDocument,
     "\n  query TriageMessage($text: String!) {\n    spam: predict(model: \"spam\", input: { text: $text }) {\n      ... on Classification {\n        label\n        score\n      }\n    }\n    injection: predict(model: \"prompt-injection\", input: { text: $text }) {\n      ... on Classification {\n        label\n        score\n      }\n    }\n  }\n": typeof types.TriageMessageDocument,
+    "\n  subscription IrisStream($inputs: [PredictionInput!]!) {\n    predictStream(model: \"iris\", inputs: $inputs) {\n      index\n      done\n      total\n      prediction {\n        cached\n        ... on Classification {\n          label\n        }\n      }\n      error {\n        code\n        message\n      }\n    }\n  }\n": typeof types.IrisStreamDocument,
 };
 const documents: Documents = {
     "\n  query IrisLabel($features: [Float!]!) {\n    predict(model: \"iris\", input: { features: $features }) {\n      ... on Classification {\n        label\n        score\n      }\n    }\n  }\n": types.IrisLabelDocument,
     "\n  query IrisBatch($inputs: [PredictionInput!]!) {\n    predictMany(model: \"iris\", inputs: $inputs) {\n      cached\n      ... on Classification {\n        label\n      }\n    }\n  }\n": types.IrisBatchDocument,
     "\n  query TriageMessage($text: String!) {\n    spam: predict(model: \"spam\", input: { text: $text }) {\n      ... on Classification {\n        label\n        score\n      }\n    }\n    injection: predict(model: \"prompt-injection\", input: { text: $text }) {\n      ... on Classification {\n        label\n        score\n      }\n    }\n  }\n": types.TriageMessageDocument,
+    "\n  subscription IrisStream($inputs: [PredictionInput!]!) {\n    predictStream(model: \"iris\", inputs: $inputs) {\n      index\n      done\n      total\n      prediction {\n        cached\n        ... on Classification {\n          label\n        }\n      }\n      error {\n        code\n        message\n      }\n    }\n  }\n": types.IrisStreamDocument,
 };
 
 /**
@@ -37,6 +39,10 @@ export function graphql(source: "\n  query IrisBatch($inputs: [PredictionInput!]
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  query TriageMessage($text: String!) {\n    spam: predict(model: \"spam\", input: { text: $text }) {\n      ... on Classification {\n        label\n        score\n      }\n    }\n    injection: predict(model: \"prompt-injection\", input: { text: $text }) {\n      ... on Classification {\n        label\n        score\n      }\n    }\n  }\n"): typeof import('./graphql.ts').TriageMessageDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  subscription IrisStream($inputs: [PredictionInput!]!) {\n    predictStream(model: \"iris\", inputs: $inputs) {\n      index\n      done\n      total\n      prediction {\n        cached\n        ... on Classification {\n          label\n        }\n      }\n      error {\n        code\n        message\n      }\n    }\n  }\n"): typeof import('./graphql.ts').IrisStreamDocument;
 
 
 export function graphql(source: string) {

@@ -84,6 +84,19 @@ export type TriageMessageQuery = { spam:
     | Record<PropertyKey, never>
    };
 
+export type IrisStreamSubscriptionVariables = Exact<{
+  inputs: Array<PredictionInput> | PredictionInput;
+}>;
+
+
+export type IrisStreamSubscription = { predictStream: { index: number, done: number, total: number, prediction:
+      | { label: string, cached: boolean }
+      | { cached: boolean }
+      | { cached: boolean }
+      | { cached: boolean }
+      | { cached: boolean }
+     | null, error: { code: string, message: string } | null } };
+
 export class TypedDocumentString<TResult, TVariables>
   extends String
   implements DocumentTypeDecoration<TResult, TVariables>
@@ -139,3 +152,22 @@ export const TriageMessageDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<TriageMessageQuery, TriageMessageQueryVariables>;
+export const IrisStreamDocument = new TypedDocumentString(`
+    subscription IrisStream($inputs: [PredictionInput!]!) {
+  predictStream(model: "iris", inputs: $inputs) {
+    index
+    done
+    total
+    prediction {
+      cached
+      ... on Classification {
+        label
+      }
+    }
+    error {
+      code
+      message
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<IrisStreamSubscription, IrisStreamSubscriptionVariables>;

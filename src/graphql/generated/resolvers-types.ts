@@ -15,6 +15,7 @@ import type { TextLineResult, NamedTensor, BatchPolicy } from '../../domain/type
 import type { StageSpec } from '../../models/manifest.ts';
 import type { JobRecord } from '../../jobs/job-record.ts';
 import type { JobResultView } from '../../jobs/jobs.ts';
+import type { PredictionEventValue } from '../../predict/stream.ts';
 import type { RequestContext } from '../context.ts';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
@@ -331,6 +332,21 @@ export type PredictionError = {
   readonly message: Scalars['String']['output'];
 };
 
+/** One input's answer, sent as soon as it is ready: cache hits first, then in completion order. */
+export type PredictionEvent = {
+  readonly __typename?: 'PredictionEvent';
+  /** Answers sent so far, this one included: `done` of `total`. */
+  readonly done: Scalars['Int']['output'];
+  /** Why this input failed; null when it has an answer. */
+  readonly error?: Maybe<PredictionError>;
+  /** The input's position in `inputs`. */
+  readonly index: Scalars['Int']['output'];
+  /** The answer; null when this input failed. */
+  readonly prediction?: Maybe<Prediction>;
+  /** How many inputs the stream answers (the length of `inputs`). */
+  readonly total: Scalars['Int']['output'];
+};
+
 /** One input to a model. Set exactly one field: the one named by the model's `input.kind`. */
 export type PredictionInput = {
   /**
@@ -487,19 +503,39 @@ export type SpeechSegment = {
 export type { StageKind };
 
 /**
- * Streams of events. Over HTTP, Apollo answers queries and mutations only: subscriptions are served
- * by a transport such as graphql-ws where one is set up.
+ * Answers as they are computed, over graphql-ws (`ws://HOST:PORT/graphql`, protocol
+ * `graphql-transport-ws`) or Server-Sent Events (graphql-sse at `/graphql/stream`).
  */
 export type Subscription = {
   readonly __typename?: 'Subscription';
+  /**
+   * The answers of `predictMany`, one event per input, sent as each is ready: cache hits first, then
+   * in completion order (`index` tells which input). An input that fails sends an event with its
+   * `error`; the others go on. The stream completes after the last input. Limits are those of
+   * `predictMany` (inputs per request, cost, deadline); leaving the stream drops the inputs that
+   * have not run yet.
+   */
+  readonly predictStream: PredictionEvent;
   /** The job as it changes: an event per change of its state or counts, the last when it ends. */
   readonly predictionJobProgress: PredictionJob;
 };
 
 
 /**
- * Streams of events. Over HTTP, Apollo answers queries and mutations only: subscriptions are served
- * by a transport such as graphql-ws where one is set up.
+ * Answers as they are computed, over graphql-ws (`ws://HOST:PORT/graphql`, protocol
+ * `graphql-transport-ws`) or Server-Sent Events (graphql-sse at `/graphql/stream`).
+ */
+export type SubscriptionPredictStreamArgs = {
+  inputs: ReadonlyArray<PredictionInput>;
+  model: Scalars['String']['input'];
+  options?: InputMaybe<PredictOptions>;
+  version?: InputMaybe<Scalars['String']['input']>;
+};
+
+
+/**
+ * Answers as they are computed, over graphql-ws (`ws://HOST:PORT/graphql`, protocol
+ * `graphql-transport-ws`) or Server-Sent Events (graphql-sse at `/graphql/stream`).
  */
 export type SubscriptionPredictionJobProgressArgs = {
   id: Scalars['ID']['input'];
@@ -663,6 +699,7 @@ export type ResolversTypes = {
   PredictOptions: PredictOptions;
   Prediction: ResolverTypeWrapper<PredictionResult>;
   PredictionError: ResolverTypeWrapper<PredictionError>;
+  PredictionEvent: ResolverTypeWrapper<PredictionEventValue>;
   PredictionInput: PredictionInput;
   PredictionJob: ResolverTypeWrapper<JobRecord>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
@@ -700,6 +737,7 @@ export type ResolversParentTypes = {
   PredictOptions: PredictOptions;
   Prediction: PredictionResult;
   PredictionError: PredictionError;
+  PredictionEvent: PredictionEventValue;
   PredictionInput: PredictionInput;
   PredictionJob: JobRecord;
   Query: Record<PropertyKey, never>;
@@ -841,6 +879,14 @@ export type PredictionErrorResolvers<ContextType = RequestContext, ParentType ex
   message?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
+export type PredictionEventResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['PredictionEvent'] = ResolversParentTypes['PredictionEvent']> = {
+  done?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  error?: Resolver<Maybe<ResolversTypes['PredictionError']>, ParentType, ContextType>;
+  index?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  prediction?: Resolver<Maybe<ResolversTypes['Prediction']>, ParentType, ContextType>;
+  total?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
 export type PredictionJobResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['PredictionJob'] = ResolversParentTypes['PredictionJob']> = {
   createdAt?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   done?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
@@ -885,6 +931,7 @@ export type SpeechSegmentResolvers<ContextType = RequestContext, ParentType exte
 export type StageKindResolvers = EnumResolverSignature<{ CALL?: any, MODEL?: any, STEP?: any }, ResolversTypes['StageKind']>;
 
 export type SubscriptionResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Subscription'] = ResolversParentTypes['Subscription']> = {
+  predictStream?: SubscriptionResolver<ResolversTypes['PredictionEvent'], "predictStream", ParentType, ContextType, RequireFields<SubscriptionPredictStreamArgs, 'inputs' | 'model'>>;
   predictionJobProgress?: SubscriptionResolver<ResolversTypes['PredictionJob'], "predictionJobProgress", ParentType, ContextType, RequireFields<SubscriptionPredictionJobProgressArgs, 'id'>>;
 };
 
@@ -935,6 +982,7 @@ export type Resolvers<ContextType = RequestContext> = {
   OutputTensor?: OutputTensorResolvers<ContextType>;
   Prediction?: PredictionResolvers<ContextType>;
   PredictionError?: PredictionErrorResolvers<ContextType>;
+  PredictionEvent?: PredictionEventResolvers<ContextType>;
   PredictionJob?: PredictionJobResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   ReloadSummary?: ReloadSummaryResolvers<ContextType>;

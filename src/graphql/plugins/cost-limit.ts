@@ -1,5 +1,5 @@
 /**
- * The work budget of one request: before execution starts, every `predict` and `predictMany` in
+ * The work budget of one request: before execution starts, every `predict`, `predictMany` and `predictStream` in
  * the operation (through fragments, aliases and skipped fields alike: it is an upper bound) is
  * priced by src/predict/cost.ts from its model and its inputs' sizes, variables included. A
  * request over MAX_REQUEST_COST is refused whole with COST_LIMIT_EXCEEDED (HTTP 400), so no
@@ -112,9 +112,14 @@ export function answerValues(set: SelectionSetNode, parent: GraphQLCompositeType
   return walk(set, parent);
 }
 
-/** The prediction fields of an operation, priced. Unknown models cost nothing: they fail anyway. */
-export function priceOperation(selectionSet: SelectionSetNode, document: DocumentNode, schema: GraphQLSchema, variables: Record<string, unknown>, registry: ModelRegistry): PricedField[] {
-  const queryType = schema.getQueryType() as GraphQLObjectType;
+/** The root fields that queue predictions: one input, a list, a stream of the list's answers. */
+const PRICED_FIELDS = new Set(['predict', 'predictMany', 'predictStream']);
+
+/**
+ * The prediction fields of an operation, priced: a query's, or a subscription's on the stream
+ * transports (`rootType` is then the Subscription type). Unknown models cost nothing: they fail anyway.
+ */
+export function priceOperation(selectionSet: SelectionSetNode, document: DocumentNode, schema: GraphQLSchema, variables: Record<string, unknown>, registry: ModelRegistry, rootType: GraphQLObjectType = schema.getQueryType() as GraphQLObjectType): PricedField[] {
   const fragments = new Map(document.definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION).map((d) => [d.name.value, d]));
   const priced: PricedField[] = [];
   const seenFragments = new Set<string>();
@@ -127,8 +132,9 @@ export function priceOperation(selectionSet: SelectionSetNode, document: Documen
           seenFragments.add(fragment.name.value);
           walk(fragment.selectionSet);
         }
-      } else if (selection.name.value === 'predict' || selection.name.value === 'predictMany') {
-        const definition = queryType.getFields()[selection.name.value]!;
+      } else if (PRICED_FIELDS.has(selection.name.value)) {
+        const definition = rootType.getFields()[selection.name.value];
+        if (!definition) continue;
         let args: Record<string, unknown>;
         try {
           args = getArgumentValues(definition, selection, variables);

@@ -1,0 +1,221 @@
+/**
+ * Subscriptions over Server-Sent Events: graphql-sse's protocol at /graphql/stream, in both its
+ * modes: distinct connections (POST or GET with `Accept: text/event-stream`: one response
+ * streams one operation) and single connection (PUT reserves a token, GET streams every
+ * operation POSTed with that token, DELETE stops one).
+ *
+ * The Node adapter is ours rather than graphql-sse's `use/http`, for three things it lacks:
+ * - a body limit: a body over MAX_BODY_BYTES is refused with 413 PAYLOAD_TOO_LARGE unread;
+ * - backpressure: graphql-sse pulls every result from a stream into its own queue as fast as
+ *   they come. Here its onNext waits until the connection has written the previous event, so
+ *   the stream is pulled only as fast as the client reads (as over graphql-ws) and what waits
+ *   stays in the stream's bounded buffer (src/predict/stream.ts);
+ * - a stream that ends with an error (STREAM_TOO_SLOW, SHUTTING_DOWN) sends it as a last `next`
+ *   event with `errors`, then `complete`, instead of dropping the connection unexplained.
+ *
+ * A request's `Authorization: Bearer <ADMIN_TOKEN>` and `x-predictql-timings: 1` headers apply
+ * as on POST /graphql (in single connection mode, those of the request carrying the operation).
+ */
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { GraphQLError, type ExecutionResult } from 'graphql';
+import { createHandler, type Request as SseRequest } from 'graphql-sse';
+import type { Logger } from 'pino';
+import type { RequestContext } from '../../graphql/context.ts';
+import { graphQLError } from '../../graphql/errors.ts';
+import { TIMINGS_HEADER } from '../../graphql/plugins/timings.ts';
+import { wantsTimings, type StreamOperations } from './operations.ts';
+
+const TOKEN_HEADER = 'x-graphql-event-stream-token';
+
+/** graphql-sse wants a context indexable by any key. */
+type SseContext = RequestContext & Record<PropertyKey, unknown>;
+
+/** One open response that events are written to. */
+class EventConnection {
+  /** `next` events handed to graphql-sse and not yet written to the socket. */
+  unsent = 0;
+  closed = new AbortController();
+  private waiters: Array<() => void> = [];
+
+  constructor(readonly res: ServerResponse) {}
+
+  /** Resolves once the previous event is written (or the connection is gone). */
+  async room(): Promise<void> {
+    while (this.unsent > 0 && !this.closed.signal.aborted) await new Promise<void>((resolve) => this.waiters.push(resolve));
+    this.unsent++;
+  }
+
+  written(): void {
+    this.unsent = Math.max(0, this.unsent - 1);
+    this.wake();
+  }
+
+  close(): void {
+    this.closed.abort();
+    this.wake();
+  }
+
+  private wake(): void {
+    for (const resolve of this.waiters.splice(0)) resolve();
+  }
+}
+
+export interface SseTransport {
+  /** Serves one request under /graphql/stream. */
+  handle(req: IncomingMessage, res: ServerResponse): Promise<void>;
+  /** Ends every open event stream (their operations have ended first). */
+  close(): void;
+}
+
+export function serveGraphQLSse(operations: StreamOperations, maxBodyBytes: number, logger: Logger): SseTransport {
+  /** Open event-stream responses: by request (distinct mode) and by reservation token (single mode). */
+  const byRequest = new WeakMap<IncomingMessage, EventConnection>();
+  const byToken = new Map<string, EventConnection>();
+  const open = new Set<EventConnection>();
+  const timingsWanted = new WeakMap<RequestContext, boolean>();
+
+  const tokenOf = (req: SseRequest<IncomingMessage, unknown>): string | null => req.headers.get(TOKEN_HEADER) ?? new URL(req.url, 'http://localhost/').searchParams.get('token');
+  const connectionOf = (req: SseRequest<IncomingMessage, unknown>): EventConnection | undefined => {
+    const token = tokenOf(req);
+    return (token ? byToken.get(token) : undefined) ?? byRequest.get(req.raw);
+  };
+
+  const handler = createHandler<IncomingMessage, undefined, SseContext>({
+    onSubscribe: (req, params) => {
+      const checked = operations.check(params);
+      // A refused operation is answered as a result (one `next` event with its errors, then
+      // `complete`, formatted by onNext): graphql-sse takes an object as a result only when it
+      // has `data`; `{ errors }` alone would be run as execution arguments.
+      if (Array.isArray(checked)) return { data: null, errors: checked };
+      const connection = connectionOf(req);
+      const contextValue = operations.context({
+        authorization: req.headers.get('authorization') ?? undefined,
+        timings: wantsTimings(req.headers.get(TIMINGS_HEADER)),
+        requestId: randomUUID(),
+        // Single connection mode: an operation may arrive before its event stream is open;
+        // graphql-sse keeps its events for the stream, which ends the operation if it closes.
+        signal: connection?.closed.signal ?? new AbortController().signal,
+        cutOff: () => connection?.res.destroy(),
+      });
+      timingsWanted.set(contextValue, wantsTimings(req.headers.get(TIMINGS_HEADER)));
+      return { schema: operations.deps.schema, document: checked.document, variableValues: checked.variableValues, operationName: checked.operationName, contextValue: contextValue as SseContext };
+    },
+    onOperation: (_ctx, _req, _args, result) => (isAsyncIterable(result) ? endingWithErrors(result) : undefined),
+    onNext: async (ctx, req, result) => {
+      await connectionOf(req)?.room();
+      // graphql-sse sends what this returns as JSON; it is typed for unformatted results only.
+      return operations.formatResult(result as ExecutionResult, ctx, ctx ? (timingsWanted.get(ctx) ?? false) : false) as unknown as ExecutionResult;
+    },
+  });
+
+  return {
+    async handle(req, res) {
+      const wantsStream = req.headers.accept === 'text/event-stream';
+      let body: string | undefined;
+      if (req.method === 'POST' || req.method === 'PUT') {
+        body = await readBody(req, maxBodyBytes);
+        if (body === undefined) {
+          sendJson(res, 413, { errors: [{ message: `the request body is larger than ${maxBodyBytes} bytes (MAX_BODY_BYTES)`, extensions: { code: 'PAYLOAD_TOO_LARGE', limit: maxBodyBytes } }] });
+          req.resume();
+          return;
+        }
+      }
+      let connection: EventConnection | undefined;
+      if (wantsStream) {
+        connection = new EventConnection(res);
+        open.add(connection);
+        byRequest.set(req, connection);
+        const token = req.headers[TOKEN_HEADER] ?? new URL(req.url ?? '', 'http://localhost/').searchParams.get('token');
+        if (typeof token === 'string') byToken.set(token, connection);
+        res.once('close', () => {
+          connection!.close();
+          open.delete(connection!);
+          if (typeof token === 'string' && byToken.get(token) === connection) byToken.delete(token);
+        });
+      }
+      const [stream, init] = await handler({
+        method: req.method!,
+        url: req.url!,
+        headers: { get: (key) => headerOf(req, key) },
+        body: body ?? null,
+        raw: req,
+        context: undefined,
+      });
+      res.writeHead(init.status, init.statusText, init.headers);
+      if (!stream || typeof stream === 'string') {
+        await new Promise<void>((resolve) => res.end(stream ?? undefined, () => resolve()));
+        return;
+      }
+      res.once('close', () => void stream.return(undefined));
+      try {
+        for await (const message of stream) {
+          if (res.destroyed || !res.writable) break;
+          await new Promise<void>((resolve, reject) => res.write(message, (error) => (error ? reject(error) : resolve())));
+          if (message.startsWith('event: next')) connection?.written();
+        }
+      } catch (error) {
+        // The connection broke while writing, or graphql-sse failed: nothing more can be sent.
+        if (!res.destroyed) logger.error({ err: error }, 'an event stream failed');
+      }
+      res.end();
+    },
+    close() {
+      for (const connection of open) connection.res.end();
+    },
+  };
+}
+
+/** The body as text, or undefined when it is over `limit` bytes (what was sent is not kept). */
+async function readBody(req: IncomingMessage, limit: number): Promise<string | undefined> {
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > limit) return undefined;
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) return undefined;
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function headerOf(req: IncomingMessage, key: string): string | null | undefined {
+  const value = req.headers[key.toLowerCase()];
+  return Array.isArray(value) ? value.join('\n') : value;
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', connection: 'close' });
+  res.end(JSON.stringify(body));
+}
+
+function isAsyncIterable(value: unknown): value is AsyncIterable<ExecutionResult> {
+  return typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
+}
+
+/**
+ * The results of an operation, with an error that ends its stream sent as one last result
+ * (`{ errors }`), so that the client learns why. A plain object rather than an async generator:
+ * leaving (return()) must reach the stream at once, even while a next() waits.
+ */
+function endingWithErrors(results: AsyncIterable<ExecutionResult>): AsyncIterableIterator<ExecutionResult> {
+  const iterator = results[Symbol.asyncIterator]();
+  let failed = false;
+  return {
+    async next() {
+      if (failed) return { value: undefined, done: true };
+      try {
+        return await iterator.next();
+      } catch (error) {
+        failed = true;
+        const graphQLErr = error instanceof GraphQLError ? error : graphQLError('INTERNAL_SERVER_ERROR', 'the stream failed');
+        return { value: { errors: [graphQLErr] }, done: false };
+      }
+    },
+    return: async () => (await iterator.return?.()) ?? { value: undefined, done: true },
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
+}
