@@ -38,6 +38,7 @@ export interface Config {
   documentCacheMaxBytes: number;
   maxVariablesDepth: number;
   maxVariablesBytes: number;
+  maxBodyJsonValues: number;
   maxBodyBytesInFlight: number;
   maxConnections: number;
   headersTimeoutMs: number;
@@ -223,6 +224,7 @@ export const SETTINGS = [
   { key: 'documentCacheMaxBytes', env: 'DOCUMENT_CACHE_MAX_BYTES', flag: '--document-cache-max-bytes', description: 'Memory for parsed and validated documents, each counted with its query text (least recently used evicted past it)', default: () => 32 * 1024 * 1024, parse: integer(1024 * 1024, 2 ** 40) },
   { key: 'maxVariablesDepth', env: 'MAX_VARIABLES_DEPTH', flag: '--max-variables-depth', description: 'Deepest nesting of arrays and objects in the variables, refused with VARIABLES_LIMIT_EXCEEDED before anything walks them', default: () => 20, parse: integer(1, 10_000) },
   { key: 'maxVariablesBytes', env: 'MAX_VARIABLES_BYTES', flag: '--max-variables-bytes', description: "Most bytes of variables (every value counts 8, plus a string's characters and an object's keys), refused with VARIABLES_LIMIT_EXCEEDED before anything walks past it", default: () => 16_000_000, parse: integer(1024, 1_000_000_000) },
+  { key: 'maxBodyJsonValues', env: 'MAX_BODY_JSON_VALUES', flag: '--max-body-json-values', description: "Most JSON values in a request body (every array, object, string, number, boolean and null counts one), counted by a scan of its bytes and refused with VARIABLES_LIMIT_EXCEEDED before it is parsed; the scan also refuses a body nesting deeper than MAX_VARIABLES_DEPTH allows. The default passes a 1000000-number tensor or a 100000-row iris job", default: () => 2_000_000, parse: integer(1000, 1_000_000_000) },
   { key: 'maxBodyBytesInFlight', env: 'MAX_BODY_BYTES_IN_FLIGHT', flag: '--max-body-bytes-in-flight', description: 'Request-body bytes all connections together may have in flight (declared or read, held until each request ends); a request whose body would pass it gets 503 OVERLOADED unread. At least MAX_BODY_BYTES', default: () => 64 * 1024 ** 2, parse: integer(1024, 2 ** 40) },
   { key: 'maxConnections', env: 'MAX_CONNECTIONS', flag: '--max-connections', description: 'Open HTTP connections per process; past it new connections are closed at once and open ones keep working. Keep it under the open-files limit (ulimit -n)', default: () => 10_000, parse: integer(1, 10_000_000) },
   { key: 'headersTimeoutMs', env: 'HEADERS_TIMEOUT_MS', flag: '--headers-timeout-ms', description: "Time a connection has to send a request's complete headers, from its opening (or a later request's first byte); a silent or slowloris connection is then answered 408 and closed", default: () => 10_000, parse: integer(100, 3_600_000) },

@@ -87,7 +87,7 @@ export class Metrics {
 
   readonly queriesRefused = new Counter({
     name: 'predictql_queries_refused_total',
-    help: 'Requests refused whole before execution, by the limit they broke (MAX_QUERY_BYTES, MAX_VARIABLES_DEPTH, MAX_VARIABLES_BYTES, MAX_REQUEST_COST, MAX_QUERY_DEPTH, MAX_ALIASES, MAX_TOKENS, MAX_DIRECTIVES, MAX_BODY_BYTES, MAX_BODY_BYTES_IN_FLIGHT)',
+    help: 'Requests refused whole before execution, by the limit they broke (MAX_QUERY_BYTES, MAX_VARIABLES_DEPTH, MAX_VARIABLES_BYTES, MAX_BODY_JSON_VALUES, MAX_REQUEST_COST, MAX_QUERY_DEPTH, MAX_ALIASES, MAX_TOKENS, MAX_DIRECTIVES, MAX_BODY_BYTES, MAX_BODY_BYTES_IN_FLIGHT)',
     labelNames: ['limit'] as const,
     registers: [this.registry],
   });

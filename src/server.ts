@@ -181,6 +181,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     maxEventLoopDelayMs: config.maxEventLoopDelayMs,
     bodyBudget,
     maxBodyBytes: config.maxBodyBytes,
+    jsonBody: { maxValues: config.maxBodyJsonValues, maxVariablesDepth: config.maxVariablesDepth },
     tracing,
     browserPage: config.playground ? playgroundPageFor(() => registry.list(), '/graphql') : undefined,
     context: ({ request, requestId, timings, disconnect }): RequestContext => {

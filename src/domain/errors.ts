@@ -64,7 +64,7 @@ export const ERROR_CODES = {
   // Raised by the GraphQL layer before execution.
   /** The query text is longer than MAX_QUERY_BYTES, or the document nests too deep, or has too many aliases, directives or tokens. */
   QUERY_LIMIT_EXCEEDED: { status: 400, clientFault: true },
-  /** The variables nest deeper than MAX_VARIABLES_DEPTH or hold more than MAX_VARIABLES_BYTES. */
+  /** The variables nest deeper than MAX_VARIABLES_DEPTH or hold more than MAX_VARIABLES_BYTES, or the body more than MAX_BODY_JSON_VALUES JSON values. */
   VARIABLES_LIMIT_EXCEEDED: { status: 400, clientFault: true },
   /** The request's predictions would cost more than MAX_REQUEST_COST. */
   COST_LIMIT_EXCEEDED: { status: 400, clientFault: true },

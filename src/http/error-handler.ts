@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import { ERROR_CODES, type ErrorCode } from '../domain/errors.ts';
 import type { Metrics } from '../metrics.ts';
 import { BODY_BUDGET_RETRY_AFTER_SECONDS } from './body-budget.ts';
+import { JsonShapeError } from './json-body.ts';
 
 type Known = { code: ErrorCode; message: string };
 
@@ -21,6 +22,8 @@ function describe(error: FastifyError, request: FastifyRequest, maxBodyBytes: nu
       return { code: 'BAD_REQUEST', message: 'the request body is not valid JSON; send {"query": "...", "variables": {...}} with content-type application/json' };
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return { code: 'UNSUPPORTED_MEDIA_TYPE', message: 'the request body must be JSON: send it with content-type application/json' };
+    case 'PREDICTQL_JSON_SHAPE':
+      return { code: 'VARIABLES_LIMIT_EXCEEDED', message: error.message };
     case 'PREDICTQL_CHARSET':
       return { code: 'UNSUPPORTED_MEDIA_TYPE', message: error.message };
     case 'FST_CP_ERR_INVALID_CONTENT_ENCODING':
@@ -44,9 +47,12 @@ export function graphqlErrorHandler(options: { maxBodyBytes: number; debugErrors
     const known = describe(error, request, options.maxBodyBytes);
     if (known?.code === 'PAYLOAD_TOO_LARGE') metrics.queriesRefused.inc({ limit: 'MAX_BODY_BYTES' });
     if (error.code === 'PREDICTQL_BODIES_IN_FLIGHT') metrics.queriesRefused.inc({ limit: 'MAX_BODY_BYTES_IN_FLIGHT' });
+    if (error instanceof JsonShapeError) metrics.queriesRefused.inc({ limit: error.setting });
     if (!known) logger.error({ err: error, requestId: request.id }, 'request failed before GraphQL');
     const { code, message } = known ?? { code: 'INTERNAL_SERVER_ERROR' as const, message: `internal server error (request ${request.id}); the server log has the details` };
     const extensions: Record<string, unknown> = { code };
+    // Like the same code raised after parsing (src/graphql/plugins/request-limits.ts).
+    if (error instanceof JsonShapeError) Object.assign(extensions, { setting: error.setting, limit: error.limit });
     if (options.debugErrors && !known) extensions.stacktrace = String(error.stack ?? error).split('\n');
     if (code === 'OVERLOADED') {
       extensions.retryAfterSeconds = BODY_BUDGET_RETRY_AFTER_SECONDS;

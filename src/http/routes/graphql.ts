@@ -2,7 +2,8 @@
  * POST and GET /graphql: Apollo Server through @as-integrations/fastify, with what the front
  * adds around it: the request's RequestTimings (its httpBodyParse phase measured up to the parsed
  * body), gzip/deflate/br request bodies inflated (@fastify/compress),
- * UTF-8 only, the optional load shedding, the budget for request bodies in flight
+ * UTF-8 only, a JSON body's values and nesting counted before it is parsed (src/http/json-body.ts),
+ * the optional load shedding, the budget for request bodies in flight
  * (MAX_BODY_BYTES_IN_FLIGHT), and an AbortSignal that fires when the client leaves.
  * A browser's GET may be answered with a page instead (the playground, when it is on).
  */
@@ -16,6 +17,7 @@ import type { RequestContext } from '../../graphql/context.ts';
 import type { Metrics } from '../../metrics.ts';
 import { RequestTimings } from '../../observability/timings.ts';
 import { limitBodiesInFlight, type BodyBudget } from '../body-budget.ts';
+import { parseJsonBodies, type JsonBodyLimits } from '../json-body.ts';
 import type { Tracing } from '../../observability/tracing.ts';
 import { shedLoad } from '../load-shedding.ts';
 
@@ -36,6 +38,8 @@ export interface GraphQLRouteOptions {
   /** MAX_BODY_BYTES_IN_FLIGHT, shared by every request's body; and MAX_BODY_BYTES. */
   bodyBudget: BodyBudget;
   maxBodyBytes: number;
+  /** MAX_BODY_JSON_VALUES and MAX_VARIABLES_DEPTH, checked on the body's bytes before JSON.parse. */
+  jsonBody: JsonBodyLimits;
   path?: string;
   /** Answers a GET with a page instead (true when it did); the playground's hook. */
   browserPage?: (request: FastifyRequest, reply: FastifyReply) => boolean;
@@ -79,6 +83,8 @@ export async function graphqlRoutes(app: FastifyInstance, options: GraphQLRouteO
   await app.register(compress, { globalCompression: false, requestEncodings: ['br', 'gzip', 'deflate'] });
   // After compress, so inflated bodies are counted.
   limitBodiesInFlight(app, options.bodyBudget, options.maxBodyBytes);
+  // In this scope only, so after compress too: the scan reads the inflated bytes.
+  parseJsonBodies(app, options.jsonBody);
 
   const apolloHandler = fastifyApolloHandler<RequestContext>(options.apollo, {
     context: async (request, reply) => {
