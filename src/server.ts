@@ -95,6 +95,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   for (const warning of jobBackend.warnings) logger.warn(warning);
   const jobs = new PredictionJobs(jobBackend.store, jobBackend.queue, predictions, registry, metrics, { maxInputs: config.jobsMaxInputs, maxActive: config.jobsMaxActive, ttlSeconds: config.jobsTtlSeconds }, (err, context) => logger.error({ err }, context));
 
+  // The byte scan before JSON.parse (json-body.ts), for POST /graphql and the stream transports alike.
+  const jsonLimits = { maxValues: config.maxBodyJsonValues, maxVariablesDepth: config.maxVariablesDepth };
   const front = await createFront({
     logger,
     metrics,
@@ -181,7 +183,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     maxEventLoopDelayMs: config.maxEventLoopDelayMs,
     bodyBudget,
     maxBodyBytes: config.maxBodyBytes,
-    jsonBody: { maxValues: config.maxBodyJsonValues, maxVariablesDepth: config.maxVariablesDepth },
+    jsonBody: jsonLimits,
     tracing,
     browserPage: config.playground ? playgroundPageFor(() => registry.list(), '/graphql') : undefined,
     context: ({ request, requestId, timings, disconnect }): RequestContext => {
@@ -221,8 +223,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     adminToken: config.adminToken,
     debugErrors: config.debugErrors,
   });
-  const webSockets = serveGraphQLWs(front.server, '/graphql', streamOperations, config.maxBodyBytes);
-  const eventStreams = serveGraphQLSse(streamOperations, config.maxBodyBytes, logger);
+  const webSockets = serveGraphQLWs(front.server, '/graphql', streamOperations, config.maxBodyBytes, jsonLimits);
+  const eventStreams = serveGraphQLSse(streamOperations, config.maxBodyBytes, logger, jsonLimits);
   await front.register(streamRoutes, { eventStreams });
 
   // Fastify logs the address it listens on; the 'listening' line below says more.

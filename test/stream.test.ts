@@ -3,12 +3,14 @@
  * both its modes. Answers against predictMany's, errors per input, limits before any work.
  */
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { rmSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { graphql } from './helpers/client.ts';
 import { modelsDirWithSlowModel } from './helpers/fixture-models.ts';
 import { startTestServer, type TestServer } from './helpers/server.ts';
-import { collect, irisRows, PREDICT_STREAM, sseClient, wsClient, type StreamResult } from './helpers/streams.ts';
+import { collect, irisRows, PREDICT_STREAM, sseClient, wsClient, wsUrl, type StreamResult } from './helpers/streams.ts';
+import WebSocket from 'ws';
 
 interface Event {
   index: number;
@@ -228,5 +230,27 @@ describe('predictStream', () => {
     await client.dispose();
     const errors = (unknown.failure ?? unknown.results[0]?.errors) as Array<{ extensions?: { code?: string } }>;
     assert.equal(errors[0]!.extensions!.code, 'JOB_NOT_FOUND', JSON.stringify(unknown));
+  });
+
+  it('scans a stream request as POST /graphql does: a body nested too deep is refused before it is parsed', async () => {
+    // 30 levels of arrays in the variables (MAX_VARIABLES_DEPTH is 20).
+    const deep = `{"query":"subscription { predictStream(model: \\"iris\\", inputs: []) { done } }","variables":{"x":${'['.repeat(30)}${']'.repeat(30)}}}`;
+    const sse = await fetch(`${server.url}/graphql/stream`, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'text/event-stream' }, body: deep });
+    assert.equal(sse.status, 400);
+    const answer = (await sse.json()) as { errors: Array<{ message: string; extensions: { code: string; setting: string } }> };
+    assert.equal(answer.errors[0]!.extensions.code, 'VARIABLES_LIMIT_EXCEEDED');
+    assert.equal(answer.errors[0]!.extensions.setting, 'MAX_VARIABLES_DEPTH');
+    assert.match(answer.errors[0]!.message, /MAX_VARIABLES_DEPTH/);
+    // Over WebSocket: the subscribe message itself is refused, the connection closed with 4400 and the reason.
+    const socket = new WebSocket(wsUrl(server.url), 'graphql-transport-ws');
+    await once(socket, 'open');
+    socket.send(JSON.stringify({ type: 'connection_init' }));
+    await once(socket, 'message');
+    socket.send(`{"id":"1","type":"subscribe","payload":{"query":"subscription { predictStream(model: \\"iris\\", inputs: []) { done } }","variables":{"x":${'['.repeat(30)}${']'.repeat(30)}}}}`);
+    const [code, reason] = (await once(socket, 'close')) as [number, Buffer];
+    assert.equal(code, 4400);
+    assert.match(reason.toString(), /^VARIABLES_LIMIT_EXCEEDED: over MAX_VARIABLES_DEPTH/);
+    // The server goes on.
+    assert.equal((await fetch(`${server.url}/healthz`)).status, 200);
   });
 });

@@ -168,6 +168,12 @@ export function jsonShapeError(found: JsonShapeLimit, limits: JsonBodyLimits): J
   );
 }
 
+/** The scan with `limits` as the front applies them: the refusal, or undefined when the body is within both. */
+export function jsonShapeProblem(bytes: Uint8Array, limits: JsonBodyLimits): JsonShapeError | undefined {
+  const shape = scanJson(bytes, limits.maxValues, limits.maxVariablesDepth + BODY_LEVELS_ABOVE_VARIABLES);
+  return 'over' in shape ? jsonShapeError(shape, limits) : undefined;
+}
+
 /**
  * Replaces `scope`'s application/json parser with the scan followed by Fastify's own parser.
  * `scope` must be the GraphQL route's encapsulated plugin, with @fastify/compress registered

@@ -24,6 +24,7 @@ import type { Logger } from 'pino';
 import type { RequestContext } from '../../graphql/context.ts';
 import { graphQLError } from '../../graphql/errors.ts';
 import { TIMINGS_HEADER } from '../../graphql/plugins/timings.ts';
+import { jsonShapeProblem, type JsonBodyLimits } from '../json-body.ts';
 import { wantsTimings, type StreamOperations } from './operations.ts';
 
 const TOKEN_HEADER = 'x-graphql-event-stream-token';
@@ -68,7 +69,7 @@ export interface SseTransport {
   close(): void;
 }
 
-export function serveGraphQLSse(operations: StreamOperations, maxBodyBytes: number, logger: Logger): SseTransport {
+export function serveGraphQLSse(operations: StreamOperations, maxBodyBytes: number, logger: Logger, jsonLimits: JsonBodyLimits): SseTransport {
   /** Open event-stream responses: by request (distinct mode) and by reservation token (single mode). */
   const byRequest = new WeakMap<IncomingMessage, EventConnection>();
   const byToken = new Map<string, EventConnection>();
@@ -114,12 +115,20 @@ export function serveGraphQLSse(operations: StreamOperations, maxBodyBytes: numb
       const wantsStream = req.headers.accept === 'text/event-stream';
       let body: string | undefined;
       if (req.method === 'POST' || req.method === 'PUT') {
-        body = await readBody(req, maxBodyBytes);
-        if (body === undefined) {
+        const bytes = await readBody(req, maxBodyBytes);
+        if (bytes === undefined) {
           sendJson(res, 413, { errors: [{ message: `the request body is larger than ${maxBodyBytes} bytes (MAX_BODY_BYTES)`, extensions: { code: 'PAYLOAD_TOO_LARGE', limit: maxBodyBytes } }] });
           req.resume();
           return;
         }
+        // The scan of POST /graphql (json-body.ts), before graphql-sse's JSON.parse.
+        const shape = jsonShapeProblem(bytes, jsonLimits);
+        if (shape) {
+          operations.deps.metrics.queriesRefused.inc({ limit: shape.setting });
+          sendJson(res, 400, { errors: [{ message: shape.message, extensions: { code: 'VARIABLES_LIMIT_EXCEEDED', setting: shape.setting, limit: shape.limit } }] });
+          return;
+        }
+        body = bytes.toString('utf8');
       }
       let connection: EventConnection | undefined;
       if (wantsStream) {
@@ -166,8 +175,8 @@ export function serveGraphQLSse(operations: StreamOperations, maxBodyBytes: numb
   };
 }
 
-/** The body as text, or undefined when it is over `limit` bytes (what was sent is not kept). */
-async function readBody(req: IncomingMessage, limit: number): Promise<string | undefined> {
+/** The body's bytes, or undefined when it is over `limit` bytes (what was sent is not kept). */
+async function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) return undefined;
   const chunks: Buffer[] = [];
@@ -177,7 +186,7 @@ async function readBody(req: IncomingMessage, limit: number): Promise<string | u
     if (size > limit) return undefined;
     chunks.push(chunk);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
 }
 
 function headerOf(req: IncomingMessage, key: string): string | null | undefined {

@@ -17,6 +17,7 @@ import { CloseCode, type Context } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { RequestContext } from '../../graphql/context.ts';
+import { jsonShapeProblem, type JsonBodyLimits } from '../json-body.ts';
 import { wantsTimings, type StreamOperations } from './operations.ts';
 
 /** How long a closing socket may take to finish its closing handshake before it is dropped. */
@@ -35,8 +36,29 @@ export interface WebSocketTransport {
 
 type Extra = { socket: WebSocket };
 
-export function serveGraphQLWs(server: Server, path: string, operations: StreamOperations, maxMessageBytes: number): WebSocketTransport {
+export function serveGraphQLWs(server: Server, path: string, operations: StreamOperations, maxMessageBytes: number, jsonLimits: JsonBodyLimits): WebSocketTransport {
   const wss = new WebSocketServer({ server, path, maxPayload: maxMessageBytes });
+  // Each message gets POST /graphql's scan (json-body.ts) before graphql-ws parses it: one over
+  // MAX_BODY_JSON_VALUES or nested deeper than the variables may be closes the connection (4400)
+  // with the reason, and is never parsed. Registered before useServer's listener, so the wrapper
+  // is in place before any message arrives.
+  wss.on('connection', (socket) => {
+    const emit = socket.emit.bind(socket) as (event: string | symbol, ...args: unknown[]) => boolean;
+    socket.emit = ((event: string | symbol, ...args: unknown[]) => {
+      if (event === 'message') {
+        const data = args[0];
+        const bytes = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data as Buffer[]) : Buffer.from(data as ArrayBuffer);
+        const problem = jsonShapeProblem(bytes, jsonLimits);
+        if (problem) {
+          operations.deps.metrics.queriesRefused.inc({ limit: problem.setting });
+          socket.close(CloseCode.BadRequest, `VARIABLES_LIMIT_EXCEEDED: over ${problem.setting} (${problem.limit})`.slice(0, 123));
+          setTimeout(() => socket.terminate(), CLOSE_TIMEOUT_MS).unref();
+          return false;
+        }
+      }
+      return emit(event, ...args);
+    }) as typeof socket.emit;
+  });
   const connections = new WeakMap<object, Connection>();
   const connectionOf = (ctx: Context<Record<string, unknown> | undefined, Extra>): Connection => {
     let connection = connections.get(ctx);
