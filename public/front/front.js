@@ -4,7 +4,7 @@
 'use strict';
 
 (function frontPage() {
-  const { endpoint } = JSON.parse(document.getElementById('front-config').textContent);
+  const { endpoint, streamEndpoint } = JSON.parse(document.getElementById('front-config').textContent);
   const tabs = document.getElementById('model-tabs');
   const forms = document.getElementById('model-forms');
   const lede = document.getElementById('lede');
@@ -441,6 +441,7 @@
     );
     ({ features: featuresForm, text: textForm, image: imageForm, audio: audioForm, tensor: tensorForm })[card.input](form, card);
     form.append(element('div', { className: 'answer', 'aria-live': 'polite' }));
+    form.append(window.Batch.section(form, card, { element, bytesToBase64, fetchSample, endpoint, streamEndpoint }));
     return form;
   }
 

@@ -309,6 +309,166 @@ describe('the front page in a browser', () => {
     }
   });
 
+  /** Opens a model's "Many inputs at once" section with the keyboard and returns it. */
+  async function openBatch(page: Page, name: string) {
+    const form = await openModel(page, name);
+    const batch = form.locator('details.batch');
+    await batch.locator('summary').focus();
+    await page.keyboard.press('Enter');
+    await batch.locator('.buttons').waitFor({ state: 'visible' });
+    return batch;
+  }
+
+  /** Waits until the batch has ended (its state is no longer RUNNING) and returns that state. */
+  async function batchEnd(page: Page, name: string) {
+    await page.waitForFunction(
+      (model) => {
+        const state = document.querySelector(`details.batch[data-batch="${model}"]`)?.dataset.state;
+        return !!state && state !== 'RUNNING';
+      },
+      name,
+      { timeout: 120_000 },
+    );
+    return page.locator(`details.batch[data-batch="${name}"]`).getAttribute('data-state');
+  }
+
+  const progressOf = (batch: ReturnType<Page['locator']>) => batch.locator('progress').evaluate((bar: any) => ({ value: bar.value as number, max: bar.max as number }));
+  const batchItems = (batch: ReturnType<Page['locator']>) =>
+    batch.locator('.batch-results li[data-index]').evaluateAll((items) =>
+      items.map((li: any) => ({ index: Number(li.dataset.index), input: li.dataset.input as string, out: li.querySelector('.out').textContent as string, failed: li.classList.contains('failed') })),
+    );
+
+  /** The labels predictMany gives the rows, to check what the page shows against. */
+  async function irisLabels(rows: number[][]): Promise<string[]> {
+    const res = await server.graphql('query ($inputs: [PredictionInput!]!) { predictMany(model: "iris", inputs: $inputs) { ... on Classification { label } } }', { inputs: rows.map((features) => ({ features })) });
+    assert.equal(res.errors, undefined, JSON.stringify(res.errors));
+    return res.data.predictMany.map((p: { label: string }) => p.label);
+  }
+
+  it('runs many inputs as a stream: the bar reaches the total, each answer shown as it arrives, an error per input', async () => {
+    const page = await context.newPage();
+    await page.goto(`${origin}/#model=iris`);
+    // Rows around one on the border of versicolor and virginica, so that the answers differ.
+    for (const [field, value] of [['sepal length cm', '6.3'], ['sepal width cm', '2.8'], ['petal length cm', '4.9'], ['petal width cm', '1.6']] as const) await page.locator('form[data-model="iris"]').getByLabel(field).fill(value);
+    const batch = await openBatch(page, 'iris');
+    await batch.getByLabel('Rows').fill('30');
+    // Enter in the batch's field starts the batch (not the form's single prediction).
+    await batch.getByLabel('Rows').press('Enter');
+    assert.equal(await batchEnd(page, 'iris'), 'SUCCEEDED');
+    assert.deepEqual(await progressOf(batch), { value: 30, max: 30 });
+    assert.match(await batch.locator('.batch-status').innerText(), /^30 of 30$/);
+    const items = await batchItems(batch);
+    assert.deepEqual(items.map((i) => i.index), Array.from({ length: 30 }, (_, i) => i), 'every answer listed, in input order');
+    const rows = items.map((i) => JSON.parse(i.input) as number[]);
+    assert.equal(new Set(rows.map((r) => r.join())).size, 30, 'thirty different rows');
+    const labels = await irisLabels(rows);
+    assert.deepEqual(items.map((i) => i.out.replace(/ \([\d.]+%\)$/, '')), labels);
+    assert.ok(new Set(labels).size >= 2, `the rows are not all one class: ${labels.join(', ')}`);
+    assert.equal(await page.locator('form[data-model="iris"] .answer').innerText(), '', 'the single prediction did not run');
+
+    // ocr: three lines uploaded at once and a file that is no image: each line read, the broken one's error in its row.
+    const ocr = await openBatch(page, 'ocr');
+    const lines = ['Hello 2026', 'stream me', 'Fastify 5'];
+    await ocr.locator('input[type=file]').setInputFiles([
+      ...(await Promise.all(lines.map(async (text, i) => ({ name: `line-${i}.png`, mimeType: 'image/png', buffer: Buffer.from(await renderTextLine(text)) })))),
+      { name: 'broken.png', mimeType: 'image/png', buffer: Buffer.from('not a png at all') },
+    ]);
+    await ocr.getByRole('button', { name: 'Start' }).click();
+    assert.equal(await batchEnd(page, 'ocr'), 'SUCCEEDED');
+    assert.deepEqual(await progressOf(ocr), { value: 4, max: 4 });
+    const read = await batchItems(ocr);
+    assert.deepEqual(read.slice(0, 3).map((i) => [i.input, i.out, i.failed]), lines.map((text, i) => [`line-${i}.png`, text, false]));
+    assert.equal(read[3]!.failed, true);
+    assert.match(read[3]!.out, /^BAD_USER_INPUT: .*image/);
+    assert.match(await ocr.locator('.batch-outcome').innerText(), /All 4 answered, 1 with an error/);
+    assert.match(await ocr.locator('.batch-status').innerText(), /4 of 4, 1 failed/);
+    await ocr.scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(ARTIFACTS_DIR, 'front-1280-batch-stream.png') });
+    // On a phone's width the section stays within the screen.
+    await page.setViewportSize({ width: 390, height: 844 });
+    assert.equal(await page.evaluate(() => document.documentElement.scrollWidth), 390);
+    await ocr.locator('progress').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(ARTIFACTS_DIR, 'front-390-batch-stream.png') });
+    await page.close();
+  });
+
+  it('runs many inputs as a job: its bar fed by predictionJobProgress up to SUCCEEDED, then its results', async () => {
+    const page = await context.newPage();
+    await page.goto(`${origin}/#model=iris`);
+    const batch = await openBatch(page, 'iris');
+    await batch.getByLabel('Rows').fill('40');
+    await batch.getByLabel(/as a job/).check();
+    await batch.getByRole('button', { name: 'Start' }).click();
+    assert.equal(await batchEnd(page, 'iris'), 'SUCCEEDED');
+    assert.deepEqual(await progressOf(batch), { value: 40, max: 40 });
+    assert.match(await batch.locator('.batch-status').innerText(), /^40 of 40 · succeeded$/);
+    assert.match(await batch.locator('.batch-outcome').innerText(), /The job is done: all 40 answered/);
+    const id = (await batch.getAttribute('data-job'))!;
+    const job = await server.graphql('query ($id: ID!) { predictionJob(id: $id) { state done total } }', { id });
+    assert.deepEqual(job.data.predictionJob, { state: 'SUCCEEDED', done: 40, total: 40 });
+    const items = await batchItems(batch);
+    assert.deepEqual(items.map((i) => i.index), Array.from({ length: 40 }, (_, i) => i));
+    assert.deepEqual(items.map((i) => i.out.replace(/ \([\d.]+%\)$/, '')), await irisLabels(items.map((i) => JSON.parse(i.input))));
+
+    // A text model's job: one input per line.
+    const spam = await openBatch(page, 'spam');
+    await spam.getByLabel('Texts, one per line').fill('WIN a FREE cruise!!! Click now to claim your prize money\nHi Bob, the meeting moved to 3pm tomorrow. See you there.');
+    await spam.getByLabel(/as a job/).check();
+    await spam.getByRole('button', { name: 'Start' }).click();
+    assert.equal(await batchEnd(page, 'spam'), 'SUCCEEDED');
+    assert.deepEqual((await batchItems(spam)).map((i) => i.out.replace(/ \([\d.]+%\)$/, '')), ['spam', 'ham']);
+    await spam.scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(ARTIFACTS_DIR, 'front-1280-batch-job.png') });
+    await page.close();
+  });
+
+  it('stops a stream and cancels a job from the page: the bar stays below the total, the job CANCELLED', async () => {
+    const page = await context.newPage();
+    await page.goto(`${origin}/#model=iris`);
+    const batch = await openBatch(page, 'iris');
+    // The page's downloads slowed to 4 kB/s, so that the stream's 600 answers (about 100 bytes of
+    // events each) take many seconds to arrive however fast the server is: there is time to stop.
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('Network.enable');
+    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: 4096, uploadThroughput: -1 });
+    await batch.getByLabel('Rows').fill('600');
+    await batch.getByRole('button', { name: 'Start' }).click();
+    await page.waitForFunction(() => Number(document.querySelector('details.batch[data-batch="iris"]')?.dataset.done) > 0, undefined, { timeout: 60_000 });
+    await batch.getByRole('button', { name: 'Stop' }).click();
+    assert.equal(await batchEnd(page, 'iris'), 'STOPPED');
+    const stopped = await progressOf(batch);
+    assert.equal(stopped.max, 600);
+    assert.ok(stopped.value > 0 && stopped.value < 600, `stopped at ${stopped.value}`);
+    assert.match(await batch.locator('.batch-outcome').innerText(), /^Stopped: \d+ of 600 answered\.$/);
+    // Nothing more arrives once stopped.
+    await page.waitForTimeout(500);
+    assert.deepEqual(await progressOf(batch), stopped);
+    assert.equal(await batch.getByRole('button', { name: 'Start' }).isEnabled(), true);
+    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+
+    // A job of many rows, every one computed: cancelled as soon as it runs.
+    await batch.getByLabel('Rows').fill('10000');
+    await batch.getByLabel(/skip the cache/).check();
+    await batch.getByLabel(/as a job/).check();
+    await batch.getByRole('button', { name: 'Start' }).click();
+    const cancel = batch.getByRole('button', { name: 'Cancel job' });
+    await page.waitForFunction(() => {
+      const box = document.querySelector('details.batch[data-batch="iris"]');
+      return !!box?.dataset.job && !box.querySelector('[data-action="batch-stop"]').disabled;
+    });
+    await cancel.click();
+    assert.equal(await batchEnd(page, 'iris'), 'CANCELLED');
+    const cancelled = await progressOf(batch);
+    assert.ok(cancelled.value < 10000, `cancelled at ${cancelled.value}`);
+    assert.match(await batch.locator('.batch-status').innerText(), / · cancelled$/);
+    assert.match(await batch.locator('.batch-outcome').innerText(), /The job was cancelled/);
+    const id = (await batch.getAttribute('data-job'))!;
+    const job = await server.graphql('query ($id: ID!) { predictionJob(id: $id) { state done } }', { id });
+    assert.equal(job.data.predictionJob.state, 'CANCELLED');
+    assert.ok(job.data.predictionJob.done < 10000, 'inputs were dropped');
+    await page.close();
+  });
+
   it('never sent a request anywhere but this server, and logged no error', () => {
     assert.ok(requested.length > 20, `the pages made requests (${requested.length})`);
     const elsewhere = requested.filter((url) => !url.startsWith(`${origin}/`) && !url.startsWith('data:') && !url.startsWith('blob:'));

@@ -47,9 +47,10 @@ export function frontPage(links: PageLinks): string {
     </section>
     ${LIVE_PANEL}
   </main>
-  <script id="front-config" type="application/json">${scriptJson({ endpoint: '/graphql' })}</script>
+  <script id="front-config" type="application/json">${scriptJson({ endpoint: '/graphql', streamEndpoint: '/graphql/stream' })}</script>
   <script src="/front/charts.js"></script>
   <script src="/front/live.js"></script>
+  <script src="/front/batch.js"></script>
   <script src="/front/front.js"></script>
 </body>
 </html>

@@ -42,7 +42,7 @@ const ASSET_DIR = join(import.meta.dirname, '..', '..', '..', 'public', 'front')
 const ASSET_TYPES: Record<string, string> = { '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8' };
 /** Read once: a fixed set of small files that only change with a new release. */
 const ASSETS = new Map(
-  ['front.js', 'live.js', 'charts.js', 'front.css'].map((file) => [file, { type: ASSET_TYPES[file.slice(file.lastIndexOf('.'))]!, body: readFileSync(join(ASSET_DIR, file)) }]),
+  ['front.js', 'batch.js', 'live.js', 'charts.js', 'front.css'].map((file) => [file, { type: ASSET_TYPES[file.slice(file.lastIndexOf('.'))]!, body: readFileSync(join(ASSET_DIR, file)) }]),
 );
 
 const html = (body: string): FrontReply => ({ status: 200, type: 'text/html; charset=utf-8', body, headers: { 'content-security-policy': FRONT_CSP } });
