@@ -147,7 +147,7 @@
       const area = element('textarea', { id: id('lines'), rows: 4 });
       area.value = (card.text || '').split('\n').map((l) => l.trim()).filter(Boolean).join('\n');
       return {
-        controls: [element('label', { for: id('lines'), text: 'Texts, one per line' }), area],
+        controls: [element('label', { for: id('lines'), text: 'Inputs, one per line' }), area],
         read() {
           const lines = area.value.split('\n').map((l) => l.trim()).filter(Boolean);
           if (!lines.length) throw new Error('Write at least one line.');

@@ -151,14 +151,14 @@ describe('the front page in a browser', () => {
     // ocr: an uploaded line of text.
     const ocr = await openModel(page, 'ocr');
     count = await answered(ocr);
-    await ocr.locator('input[type=file]').setInputFiles({ name: 'line.png', mimeType: 'image/png', buffer: Buffer.from(await renderTextLine('Hello 2026')) });
+    await ocr.locator('input[type=file]:not([multiple])').setInputFiles({ name: 'line.png', mimeType: 'image/png', buffer: Buffer.from(await renderTextLine('Hello 2026')) });
     assert.equal(await (await answerOf(page, ocr, count)).locator('.label').innerText(), 'Hello 2026');
 
     // ocr-page: an uploaded page, its lines read and their boxes drawn over the image.
     const reader = await openModel(page, 'ocr-page');
     const letter = await renderPage(['Dear reader,', 'this page has two lines.'], { size: 28 });
     count = await answered(reader);
-    await reader.locator('input[type=file]').setInputFiles({ name: 'page.png', mimeType: 'image/png', buffer: Buffer.from(letter.bytes) });
+    await reader.locator('input[type=file]:not([multiple])').setInputFiles({ name: 'page.png', mimeType: 'image/png', buffer: Buffer.from(letter.bytes) });
     answer = await answerOf(page, reader, count);
     assert.equal(await answer.locator('.label').innerText(), 'Dear reader,\nthis page has two lines.');
     assert.equal(await reader.locator('.preview svg rect.box').count(), 2);
@@ -171,7 +171,7 @@ describe('the front page in a browser', () => {
     // vad: the speech fixture, its segment shaded on the waveform and listed.
     const vad = await openModel(page, 'vad');
     count = await answered(vad);
-    await vad.locator('input[type=file]').setInputFiles('test/fixtures/speech.wav');
+    await vad.locator('input[type=file]:not([multiple])').setInputFiles('test/fixtures/speech.wav');
     answer = await answerOf(page, vad, count);
     const segments = (await answer.locator('.segments li').allInnerTexts()).map((t) => t.match(/([\d.]+) s – ([\d.]+) s/)!.slice(1).map(Number));
     assert.ok(segments.length >= 1);
@@ -186,7 +186,7 @@ describe('the front page in a browser', () => {
 
     // An image the model cannot read gets the server's error, shown in the form.
     const symbolsAgain = await openModel(page, 'symbols');
-    await symbolsAgain.locator('input[type=file]').setInputFiles({ name: 'broken.png', mimeType: 'image/png', buffer: Buffer.from('not a png at all') });
+    await symbolsAgain.locator('input[type=file]:not([multiple])').setInputFiles({ name: 'broken.png', mimeType: 'image/png', buffer: Buffer.from('not a png at all') });
     await symbolsAgain.locator('.answer.error').waitFor();
     assert.match(await symbolsAgain.locator('.answer').innerText(), /^BAD_USER_INPUT: .*image/);
     await page.close();
@@ -369,7 +369,7 @@ describe('the front page in a browser', () => {
     // ocr: three lines uploaded at once and a file that is no image: each line read, the broken one's error in its row.
     const ocr = await openBatch(page, 'ocr');
     const lines = ['Hello 2026', 'stream me', 'Fastify 5'];
-    await ocr.locator('input[type=file]').setInputFiles([
+    await ocr.locator('input[type=file][multiple]').setInputFiles([
       ...(await Promise.all(lines.map(async (text, i) => ({ name: `line-${i}.png`, mimeType: 'image/png', buffer: Buffer.from(await renderTextLine(text)) })))),
       { name: 'broken.png', mimeType: 'image/png', buffer: Buffer.from('not a png at all') },
     ]);
@@ -412,7 +412,7 @@ describe('the front page in a browser', () => {
 
     // A text model's job: one input per line.
     const spam = await openBatch(page, 'spam');
-    await spam.getByLabel('Texts, one per line').fill('WIN a FREE cruise!!! Click now to claim your prize money\nHi Bob, the meeting moved to 3pm tomorrow. See you there.');
+    await spam.getByLabel('Inputs, one per line').fill('WIN a FREE cruise!!! Click now to claim your prize money\nHi Bob, the meeting moved to 3pm tomorrow. See you there.');
     await spam.getByLabel(/as a job/).check();
     await spam.getByRole('button', { name: 'Start' }).click();
     assert.equal(await batchEnd(page, 'spam'), 'SUCCEEDED');
