@@ -235,7 +235,11 @@ describe('predictStream', () => {
   it('scans a stream request as POST /graphql does: a body nested too deep is refused before it is parsed', async () => {
     // 30 levels of arrays in the variables (MAX_VARIABLES_DEPTH is 20).
     const deep = `{"query":"subscription { predictStream(model: \\"iris\\", inputs: []) { done } }","variables":{"x":${'['.repeat(30)}${']'.repeat(30)}}}`;
-    const sse = await fetch(`${server.url}/graphql/stream`, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'text/event-stream' }, body: deep });
+    // Over SSE: an event-stream request hears it as an event with the errors; a plain one as a 400.
+    const events = await fetch(`${server.url}/graphql/stream`, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'text/event-stream' }, body: deep });
+    assert.equal(events.status, 200);
+    assert.match(await events.text(), /^event: next\ndata: \{"errors":\[\{"message":"the variables nest deeper than 20 levels \(MAX_VARIABLES_DEPTH\).*"code":"VARIABLES_LIMIT_EXCEEDED".*\n\nevent: complete\n/s);
+    const sse = await fetch(`${server.url}/graphql/stream`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: deep });
     assert.equal(sse.status, 400);
     const answer = (await sse.json()) as { errors: Array<{ message: string; extensions: { code: string; setting: string } }> };
     assert.equal(answer.errors[0]!.extensions.code, 'VARIABLES_LIMIT_EXCEEDED');

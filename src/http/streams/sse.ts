@@ -26,6 +26,7 @@ import { graphQLError } from '../../graphql/errors.ts';
 import { TIMINGS_HEADER } from '../../graphql/plugins/timings.ts';
 import { jsonShapeProblem, type JsonBodyLimits } from '../json-body.ts';
 import { wantsTimings, type StreamOperations } from './operations.ts';
+import { subscribeOnce } from './subscribe.ts';
 
 const TOKEN_HEADER = 'x-graphql-event-stream-token';
 
@@ -102,6 +103,8 @@ export function serveGraphQLSse(operations: StreamOperations, maxBodyBytes: numb
       timingsWanted.set(contextValue, wantsTimings(req.headers.get(TIMINGS_HEADER)));
       return { schema: operations.deps.schema, document: checked.document, variableValues: checked.variableValues, operationName: checked.operationName, contextValue: contextValue as SseContext };
     },
+    // Each event without coercing the inputs again (subscribe.ts).
+    subscribe: (args) => subscribeOnce(args),
     onOperation: (_ctx, _req, _args, result) => (isAsyncIterable(result) ? endingWithErrors(result) : undefined),
     onNext: async (ctx, req, result) => {
       await connectionOf(req)?.room();
@@ -125,7 +128,13 @@ export function serveGraphQLSse(operations: StreamOperations, maxBodyBytes: numb
         const shape = jsonShapeProblem(bytes, jsonLimits);
         if (shape) {
           operations.deps.metrics.queriesRefused.inc({ limit: shape.setting });
-          sendJson(res, 400, { errors: [{ message: shape.message, extensions: { code: 'VARIABLES_LIMIT_EXCEEDED', setting: shape.setting, limit: shape.limit } }] });
+          const errors = [{ message: shape.message, extensions: { code: 'VARIABLES_LIMIT_EXCEEDED', setting: shape.setting, limit: shape.limit } }];
+          // An event-stream request hears it as the other checks answer (a `next` with the
+          // errors, then `complete`), so clients see the code; other requests get a 400.
+          if (wantsStream && !headerOf(req, TOKEN_HEADER)) {
+            res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'close' });
+            res.end(`event: next\ndata: ${JSON.stringify({ errors })}\n\nevent: complete\ndata:\n\n`);
+          } else sendJson(res, 400, { errors });
           return;
         }
         body = bytes.toString('utf8');

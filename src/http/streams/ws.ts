@@ -12,13 +12,14 @@
  */
 import type { Server } from 'node:http';
 import { randomUUID } from 'node:crypto';
-import { subscribe, type ExecutionArgs } from 'graphql';
+import type { ExecutionArgs } from 'graphql';
 import { CloseCode, type Context } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { RequestContext } from '../../graphql/context.ts';
 import { jsonShapeProblem, type JsonBodyLimits } from '../json-body.ts';
 import { wantsTimings, type StreamOperations } from './operations.ts';
+import { subscribeOnce } from './subscribe.ts';
 
 /** How long a closing socket may take to finish its closing handshake before it is dropped. */
 const CLOSE_TIMEOUT_MS = 1000;
@@ -98,7 +99,8 @@ export function serveGraphQLWs(server: Server, path: string, operations: StreamO
         contexts.set(args, contextValue);
         return args;
       },
-      subscribe,
+      // Each event without coercing the inputs again (subscribe.ts).
+      subscribe: subscribeOnce,
       onNext: (ctx, _id, _payload, args, result) => operations.formatResult(result, contexts.get(args), connectionOf(ctx).timings),
       onError: (_ctx, _id, _payload, errors) => operations.formatErrors(errors),
       onClose: (ctx) => {
