@@ -30,7 +30,7 @@ export async function streamScenario(): Promise<{ report: string[]; results: Rec
   const runs = Number(process.env.BENCH_STREAM_RUNS ?? 3);
   const lines: Array<{ image: string }> = [];
   for (let i = 0; i < LINES; i++) lines.push({ image: Buffer.from(await renderTextLine(`Shipment ${20000 + i * 11}: ${(i * 2.71).toFixed(2)} kg to gate ${i % 40}`)).toString('base64') });
-  const server = await startServerProcess('src/main.ts', ['--cache-url', 'off', '--watch-models', 'false'], { LOG_LEVEL: 'warn' });
+  const server = await startServerProcess('src/main.ts', ['--cache-url', 'off', '--watch-models', 'false']);
   const wsUrl = `${server.url.replace(/^http/, 'ws')}/graphql`;
 
   const many = async (): Promise<Timing> => {

@@ -19,9 +19,11 @@ export interface ServerProcess {
 /**
  * Spawns `node --import tsx <script> ...args` and waits for its `ready` log line. `cwd` runs it
  * from another checkout (the server as of an earlier commit, say), with that checkout's code,
- * models and node_modules. `nodeArgs` go to node itself (`--cpu-prof`, say).
+ * models and node_modules. `nodeArgs` go to node itself (`--cpu-prof`, say). The server must log
+ * at `info` or below (its 'listening' and 'ready' lines): `env` must not raise LOG_LEVEL.
  */
 export async function startServerProcess(script: string, args: string[], env: Record<string, string> = {}, cwd?: string, nodeArgs: string[] = []): Promise<ServerProcess> {
+  if (env.LOG_LEVEL && !['trace', 'debug', 'info'].includes(env.LOG_LEVEL)) throw new Error(`LOG_LEVEL=${env.LOG_LEVEL} would hide the server's 'ready' line`);
   const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', script, '--port', '0', ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, LOG_LEVEL: 'info', ...env },
