@@ -42,17 +42,19 @@ const sinkUrl = `http://127.0.0.1:${(sink.address() as AddressInfo).port}`;
 const modelsDir = mkdtempSync(join(tmpdir(), 'predictql-bench-models-'));
 cpSync('models/iris', join(modelsDir, 'iris'), { recursive: true });
 const common = ['--models-dir', modelsDir, '--cache-url', 'memory://', '--workers', '1', '--watch-models', 'false'];
-type Name = 'off' | 'on' | 'baseline';
+type Name = 'off' | 'on' | 'sampled' | 'baseline';
 const servers: Partial<Record<Name, Awaited<ReturnType<typeof startServerProcess>>>> = {
   off: await startServerProcess('src/main.ts', common, { LOG_LEVEL: 'info' }),
   on: await startServerProcess('src/main.ts', [...common, '--otel-exporter-otlp-endpoint', sinkUrl, '--otel-bsp-schedule-delay', '200'], { LOG_LEVEL: 'info' }),
+  // One request in ten traced (OTEL_TRACES_SAMPLER_ARG): what a busy production server would run.
+  sampled: await startServerProcess('src/main.ts', [...common, '--otel-exporter-otlp-endpoint', sinkUrl, '--otel-bsp-schedule-delay', '200', '--otel-traces-sampler-arg', '0.1'], { LOG_LEVEL: 'info' }),
 };
 if (process.env.BENCH_BASELINE) servers.baseline = await startServerProcess(join(process.env.BENCH_BASELINE, 'src/main.ts'), common, { LOG_LEVEL: 'info' });
 const names = Object.keys(servers) as Name[];
 
 const iris = irisWorkload();
 const body = (i: number) => iris.body(i % 200);
-const results: Record<Name, LoadResult[]> = { off: [], on: [], baseline: [] };
+const results: Record<Name, LoadResult[]> = { off: [], on: [], sampled: [], baseline: [] };
 try {
   for (const server of Object.values(servers)) await closedLoop({ url: `${server.url}/graphql`, concurrency, durationMs: 1500, body });
   for (let round = 0; round < rounds; round++) {
@@ -73,7 +75,9 @@ const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floo
 const off = median(results.off.map((r) => r.throughput));
 const on = median(results.on.map((r) => r.throughput));
 console.log(`\ncache hits, c=${concurrency}, ${rounds} rounds of ${seconds} s: median ${off.toFixed(0)} req/s without an endpoint, ${on.toFixed(0)} req/s exporting every trace (x${(on / off).toFixed(3)})`);
-console.log(`rounds without: ${results.off.map((r) => r.throughput.toFixed(0)).join(', ')}; with: ${results.on.map((r) => r.throughput.toFixed(0)).join(', ')}`);
+const sampled = median(results.sampled.map((r) => r.throughput));
+console.log(`one request in ten traced (OTEL_TRACES_SAMPLER_ARG=0.1): median ${sampled.toFixed(0)} req/s (x${(sampled / off).toFixed(3)})`);
+console.log(`rounds without: ${results.off.map((r) => r.throughput.toFixed(0)).join(', ')}; with: ${results.on.map((r) => r.throughput.toFixed(0)).join(', ')}; sampled: ${results.sampled.map((r) => r.throughput.toFixed(0)).join(', ')}`);
 if (results.baseline.length > 0) {
   const baseline = median(results.baseline.map((r) => r.throughput));
   console.log(`baseline (${process.env.BENCH_BASELINE}): median ${baseline.toFixed(0)} req/s; without an endpoint x${(off / baseline).toFixed(3)} of it (rounds: ${results.baseline.map((r) => r.throughput.toFixed(0)).join(', ')})`);

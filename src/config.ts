@@ -72,6 +72,7 @@ export interface Config {
   otelTracesEndpoint: string | undefined;
   otelServiceName: string;
   otelScheduleDelayMs: number;
+  otelSampleRatio: number;
 }
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -257,6 +258,7 @@ export const SETTINGS = [
   { key: 'otelTracesEndpoint', env: 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', flag: '--otel-exporter-otlp-traces-endpoint', description: 'Full OTLP/HTTP URL for traces, used as it is (wins over OTEL_EXPORTER_OTLP_ENDPOINT)', default: (): string | undefined => undefined, parse: httpUrl },
   { key: 'otelServiceName', env: 'OTEL_SERVICE_NAME', flag: '--otel-service-name', description: "The traces' service.name", default: () => 'predictql', parse: nonEmpty },
   { key: 'otelScheduleDelayMs', env: 'OTEL_BSP_SCHEDULE_DELAY', flag: '--otel-bsp-schedule-delay', description: 'Longest wait, in milliseconds, before finished spans are sent to the collector', default: () => 5000, parse: integer(1, 600_000) },
+  { key: 'otelSampleRatio', env: 'OTEL_TRACES_SAMPLER_ARG', flag: '--otel-traces-sampler-arg', description: "Share of requests traced, 0 to 1 (OpenTelemetry's parentbased_traceidratio sampler): a request whose traceparent carries the caller's decision follows it; others are traced at this ratio, decided by trace id. An untraced request makes no spans", default: () => 1, parse: number(0, 1) },
   { key: 'debugErrors', env: 'DEBUG_ERRORS', flag: '--debug-errors', description: 'Include stack traces in GraphQL error responses (never in production)', default: () => false, parse: boolean },
 ] as const satisfies readonly Setting<keyof Config>[];
 

@@ -85,7 +85,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const lifecycle = new ModelLifecycle(config.modelsDir, defaults, pool, metrics, logger, (model) => predictions.drain(model));
   const registry = new ModelRegistry(models, (model) => lifecycle.load(model));
   // Undefined without an OTLP endpoint: then no request creates anything for tracing.
-  const tracing = createTracing({ endpoint: config.otelEndpoint, tracesEndpoint: config.otelTracesEndpoint, serviceName: config.otelServiceName, scheduleDelayMs: config.otelScheduleDelayMs });
+  const tracing = createTracing({ endpoint: config.otelEndpoint, tracesEndpoint: config.otelTracesEndpoint, serviceName: config.otelServiceName, scheduleDelayMs: config.otelScheduleDelayMs, sampleRatio: config.otelSampleRatio });
   const predictions = new Predictions(registry, pool, dispatcher, cache, metrics, {
     deadlineMs: config.deadlineMs,
     streams: { maxStreams: config.maxStreams, bufferEvents: config.streamBufferEvents, stallMs: config.streamStallMs },

@@ -87,6 +87,30 @@ describe('traces over OTLP/HTTP', () => {
     assert.deepEqual(spans.filter((s) => ['queue.wait', 'inference', 'cache.write'].includes(s.name)), [], 'a cache hit runs no model');
   });
 
+  it('samples by OTEL_TRACES_SAMPLER_ARG: at 0 it traces only requests whose caller sampled them', async () => {
+    const sampled = await startTestServer({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_BSP_SCHEDULE_DELAY: '20', OTEL_TRACES_SAMPLER_ARG: '0' });
+    try {
+      const query = '{ predict(model: "iris", input: { features: [5.9, 3.0, 5.1, 1.8] }) { ... on Classification { label } } }';
+      const ids = (flags: string) => ({ traceId: randomBytes(16).toString('hex'), spanId: randomBytes(8).toString('hex'), flags });
+      const [followed, declined] = [ids('01'), ids('00')];
+      for (const { traceId, spanId, flags } of [declined, followed]) {
+        const res = await post(sampled.url, { query }, { headers: { traceparent: `00-${traceId}-${spanId}-${flags}` } });
+        assert.equal(((await res.json()) as any).data.predict.label, 'virginica');
+      }
+      // Ten requests of their own: none traced at ratio 0.
+      const before = receiver.spans.length;
+      for (let i = 0; i < 10; i++) await post(sampled.url, { query });
+      // The caller's sampled flag is followed: that trace arrives with its phases.
+      await receiver.waitFor(followed.traceId, hasAll(['graphql.execute', 'cache.lookup']));
+      // The spans of the declined request, or of the ten, would have been sent in the same batches.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      assert.deepEqual(receiver.spans.filter((s) => s.traceId === declined.traceId), []);
+      assert.deepEqual(receiver.spans.slice(before).filter((s) => s.traceId !== followed.traceId), [], 'no trace of the requests without a caller decision');
+    } finally {
+      await sampled.close();
+    }
+  });
+
   it('creates nothing without an endpoint', () => {
     assert.equal(createTracing({ serviceName: 'x', scheduleDelayMs: 10 }), undefined);
     assert.equal(createTracing({ endpoint: '', serviceName: 'x', scheduleDelayMs: 10 }), undefined);

@@ -19,7 +19,7 @@ import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context, type Span,
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BatchSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
+import { BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler, TracerProvider } from '@opentelemetry/sdk-trace';
 import { PhaseTrace, type TracedInterval } from './phase-trace.ts';
 import { RequestTimings } from './timings.ts';
 
@@ -32,6 +32,8 @@ export interface TracingOptions {
   serviceName: string;
   /** OTEL_BSP_SCHEDULE_DELAY: longest wait before a batch of finished spans is sent. */
   scheduleDelayMs: number;
+  /** OTEL_TRACES_SAMPLER_ARG: the share of root requests traced (parent-based: a caller's decision is followed). Default 1. */
+  sampleRatio?: number;
 }
 
 /** What the HTTP front knows of a finished request. */
@@ -79,6 +81,7 @@ export class Tracing {
     this.provider = new TracerProvider({
       resource: resourceFromAttributes({ 'service.name': options.serviceName }),
       spanProcessors: [new BatchSpanProcessor({ exporter, scheduledDelayMillis: options.scheduleDelayMs })],
+      sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(options.sampleRatio ?? 1) }),
     });
     this.tracer = this.provider.getTracer('predictql');
   }
@@ -110,6 +113,8 @@ export class Tracing {
       },
       parent,
     );
+    // Not sampled: the server span records nothing, and neither would its children.
+    if (!server.isRecording()) return;
     if (request.status >= 500) server.setStatus({ code: SpanStatusCode.ERROR });
     const underServer = trace.setSpan(parent, server);
     // Execution spans first: the prediction phases hang under the one whose time holds them.
