@@ -91,6 +91,12 @@ export function playgroundPage(endpoint: string, tabs: ExampleTab[]): string {
       return Boolean(chosen) && chosen[1] === 'subscription';
     }
     function fetcher(params, options) {
+      // Right after a tab switch GraphiQL may still send the previous tab's operation name for a
+      // moment; a name the document does not define would fail, and with one operation none is needed.
+      const defined = [...String(params.query).matchAll(/\\b(?:query|mutation|subscription)\\s+(\\w+)/g)].map((m) => m[1]);
+      if (params.operationName && !defined.includes(params.operationName)) {
+        params = { ...params, operationName: undefined };
+      }
       if (!isSubscription(params)) return fetchOnce(params, options);
       // The Headers pane's admin token and timings flag travel in the connection's init payload.
       const headers = (options && options.headers) || {};
@@ -103,12 +109,6 @@ export function playgroundPage(endpoint: string, tabs: ExampleTab[]): string {
       return client.iterate(params);
     }
     async function fetchOnce(params, options) {
-      // Right after a tab switch GraphiQL may still send the previous tab's operation name for a
-      // moment; a name the document does not define would fail, and with one operation none is needed.
-      const defined = [...String(params.query).matchAll(/\\b(?:query|mutation|subscription)\\s+(\\w+)/g)].map((m) => m[1]);
-      if (params.operationName && !defined.includes(params.operationName)) {
-        params = { ...params, operationName: undefined };
-      }
       const response = await fetch(endpoint, {
         method: 'POST',
         headers: { 'content-type': 'application/json', accept: 'application/json', ...(options && options.headers) },
