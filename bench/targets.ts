@@ -54,15 +54,17 @@ interface ServerSpec {
   nodeArgs?: string[];
 }
 
-const predictql = (name: string, cwd: string): ServerSpec => ({
+/** Node options for the candidate only (`--max-semi-space-size=32`, say), to compare against `before`. */
+const candidateNodeArgs = (process.env.BENCH_CANDIDATE_NODE_ARGS ?? '').split(' ').filter(Boolean);
+const predictql = (name: string, cwd: string, nodeArgs: string[] = []): ServerSpec => ({
   name,
   script: 'src/main.ts',
   // The default store (LMDB, L1 in front), empty at each start: hits come from what this run asked.
   args: () => ['--cache-url', `lmdb://${mkdtempSync(join(tmpdir(), 'predictql-targets-cache-'))}`],
   cwd,
-  nodeArgs: cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${join(cpuProf, name)}`] : [],
+  nodeArgs: [...nodeArgs, ...(cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${join(cpuProf, name)}`] : [])],
 });
-const candidates = (): ServerSpec[] => [predictql('predictql', candidateDir), ...(beforeDir ? [predictql('before', beforeDir)] : [])];
+const candidates = (): ServerSpec[] => [predictql('predictql', candidateDir, candidateNodeArgs), ...(beforeDir ? [predictql('before', beforeDir)] : [])];
 const trivial: ServerSpec = { name: '(a) apollo constant', script: 'bench/trivial-server.ts', args: () => [] };
 const naive = (models: string): ServerSpec => ({ name: '(b) naive', script: 'bench/naive-server.ts', args: () => ['--models', models] });
 const mercurius: ServerSpec = { name: '(c) mercurius+jit', script: 'bench/mercurius-server.ts', args: () => [] };
