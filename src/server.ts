@@ -224,7 +224,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     debugErrors: config.debugErrors,
   });
   const webSockets = serveGraphQLWs(front.server, '/graphql', streamOperations, config.maxBodyBytes, jsonLimits);
-  const eventStreams = serveGraphQLSse(streamOperations, config.maxBodyBytes, logger, jsonLimits);
+  const eventStreams = serveGraphQLSse(streamOperations, config.maxBodyBytes, logger, jsonLimits, bodyBudget);
   await front.register(streamRoutes, { eventStreams });
 
   // Fastify logs the address it listens on; the 'listening' line below says more.

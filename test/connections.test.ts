@@ -209,6 +209,14 @@ describe('connection timeouts and the body budget', () => {
     assert.equal(answer.errors[0]!.extensions.retryAfterSeconds, 1);
     assert.match(answer.errors[0]!.message, /MAX_BODY_BYTES_IN_FLIGHT/);
 
+    // The same budget covers subscription bodies sent to /graphql/stream (graphql-sse).
+    const streamed = await openProbe(port);
+    streamed.socket.write(rawPost(large, { accept: 'text/event-stream' }).replace('POST /graphql ', 'POST /graphql/stream '));
+    await until('the stream body to be refused', () => /^HTTP\/1\.1 503 [^]*\r\n\r\n[^]*\}$/.test(text(streamed)));
+    assert.match(text(streamed), /\r\nretry-after: 1\r\n/i);
+    assert.equal(JSON.parse(text(streamed).split('\r\n\r\n')[1]!).errors[0].extensions.code, 'OVERLOADED');
+    streamed.socket.destroy();
+
     // A chunked body (no declared length) is counted as it is read, and refused past the budget.
     const chunked = await openProbe(port);
     chunked.socket.write('POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n');

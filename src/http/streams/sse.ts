@@ -24,6 +24,7 @@ import type { Logger } from 'pino';
 import type { RequestContext } from '../../graphql/context.ts';
 import { graphQLError } from '../../graphql/errors.ts';
 import { TIMINGS_HEADER } from '../../graphql/plugins/timings.ts';
+import { BODY_BUDGET_RETRY_AFTER_SECONDS, BodiesInFlightError, type BodyBudget } from '../body-budget.ts';
 import { jsonShapeProblem, type JsonBodyLimits } from '../json-body.ts';
 import { wantsTimings, type StreamOperations } from './operations.ts';
 import { subscribeOnce } from './subscribe.ts';
@@ -70,7 +71,7 @@ export interface SseTransport {
   close(): void;
 }
 
-export function serveGraphQLSse(operations: StreamOperations, maxBodyBytes: number, logger: Logger, jsonLimits: JsonBodyLimits): SseTransport {
+export function serveGraphQLSse(operations: StreamOperations, maxBodyBytes: number, logger: Logger, jsonLimits: JsonBodyLimits, bodyBudget: BodyBudget): SseTransport {
   /** Open event-stream responses: by request (distinct mode) and by reservation token (single mode). */
   const byRequest = new WeakMap<IncomingMessage, EventConnection>();
   const byToken = new Map<string, EventConnection>();
@@ -118,12 +119,21 @@ export function serveGraphQLSse(operations: StreamOperations, maxBodyBytes: numb
       const wantsStream = req.headers.accept === 'text/event-stream';
       let body: string | undefined;
       if (req.method === 'POST' || req.method === 'PUT') {
-        const bytes = await readBody(req, maxBodyBytes);
-        if (bytes === undefined) {
+        const read = await readBody(req, res, maxBodyBytes, bodyBudget);
+        if (read === 'too large') {
+          operations.deps.metrics.queriesRefused.inc({ limit: 'MAX_BODY_BYTES' });
           sendJson(res, 413, { errors: [{ message: `the request body is larger than ${maxBodyBytes} bytes (MAX_BODY_BYTES)`, extensions: { code: 'PAYLOAD_TOO_LARGE', limit: maxBodyBytes } }] });
           req.resume();
           return;
         }
+        if (read === 'over budget') {
+          // As POST /graphql answers it (body-budget.ts): unread, and the connection closed.
+          operations.deps.metrics.queriesRefused.inc({ limit: 'MAX_BODY_BYTES_IN_FLIGHT' });
+          res.setHeader('retry-after', String(BODY_BUDGET_RETRY_AFTER_SECONDS));
+          sendJson(res, 503, { errors: [{ message: new BodiesInFlightError(bodyBudget.limit).message, extensions: { code: 'OVERLOADED', retryAfterSeconds: BODY_BUDGET_RETRY_AFTER_SECONDS } }] });
+          return;
+        }
+        const bytes = read;
         // The scan of POST /graphql (json-body.ts), before graphql-sse's JSON.parse.
         const shape = jsonShapeProblem(bytes, jsonLimits);
         if (shape) {
@@ -184,15 +194,32 @@ export function serveGraphQLSse(operations: StreamOperations, maxBodyBytes: numb
   };
 }
 
-/** The body's bytes, or undefined when it is over `limit` bytes (what was sent is not kept). */
-async function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
+/**
+ * The body's bytes, read within MAX_BODY_BYTES and the bytes-in-flight budget that POST /graphql
+ * shares (MAX_BODY_BYTES_IN_FLIGHT): a declared length is taken from the budget before a byte is
+ * read, a chunked body as it is read, and all of it is given back when the response closes.
+ */
+async function readBody(req: IncomingMessage, res: ServerResponse, limit: number, budget: BodyBudget): Promise<Buffer | 'too large' | 'over budget'> {
+  let held = 0;
+  res.once('close', () => {
+    budget.give(held);
+    held = 0;
+  });
+  const take = (bytes: number) => {
+    if (!budget.tryTake(bytes)) return false;
+    held += bytes;
+    return true;
+  };
   const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > limit) return undefined;
+  const counted = Number.isFinite(declared);
+  if (counted && declared > limit) return 'too large';
+  if (counted && !take(declared)) return 'over budget';
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > limit) return undefined;
+    if (size > limit) return 'too large';
+    if (!counted && !take(chunk.length)) return 'over budget';
     chunks.push(chunk);
   }
   return Buffer.concat(chunks);
@@ -204,8 +231,9 @@ function headerOf(req: IncomingMessage, key: string): string | null | undefined 
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', connection: 'close' });
-  res.end(JSON.stringify(body));
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), connection: 'close' });
+  res.end(text);
 }
 
 function isAsyncIterable(value: unknown): value is AsyncIterable<ExecutionResult> {
