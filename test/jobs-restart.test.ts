@@ -9,21 +9,15 @@ import { rmSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { startCli, type CliServer } from './helpers/cli.ts';
 import { graphql } from './helpers/client.ts';
+import { jobProgress, SUBMIT_OCR_JOB } from './helpers/jobs.ts';
 import { metricTotal } from './helpers/metrics.ts';
 import { ocrLineTexts, renderOcrLines } from './helpers/ocr-lines.ts';
 import { tempDir } from './helpers/server.ts';
 
-const SUBMIT = 'mutation ($inputs: [PredictionInput!]!) { submitPredictionJob(model: "ocr", inputs: $inputs) { id state total } }';
 const JOB = 'query ($id: ID!, $offset: Int) { predictionJob(id: $id) { state total done failed results(offset: $offset, limit: 1000) { index error { code } prediction { ... on TextRecognition { text } } } } }';
-const PROGRESS = 'query ($id: ID!) { predictionJob(id: $id) { state done } }';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function progress(server: CliServer, id: string): Promise<{ state: string; done: number }> {
-  const res = await graphql(server.url, { query: PROGRESS, variables: { id } });
-  assert.equal(res.errors, undefined, JSON.stringify(res.errors));
-  return res.data.predictionJob;
-}
 
 describe('a prediction job across a SIGKILL', () => {
   it('resumes after a restart, computing only what had no stored answer; each of 400 lines answered once, right', async () => {
@@ -34,15 +28,15 @@ describe('a prediction job across a SIGKILL', () => {
     let first: CliServer | undefined = await startCli(args);
     let second: CliServer | undefined;
     try {
-      const submitted = await graphql(first.url, { query: SUBMIT, variables: { inputs: images.map((image) => ({ image })) } });
+      const submitted = await graphql(first.url, { query: SUBMIT_OCR_JOB, variables: { inputs: images.map((image) => ({ image })) } });
       assert.equal(submitted.errors, undefined, JSON.stringify(submitted.errors));
       const id = submitted.data.submitPredictionJob.id as string;
 
       // Kill it once a good part of the job is stored, and well before the end.
-      let before = await progress(first, id);
+      let before = await jobProgress(first, id);
       while (before.done < 60) {
         await sleep(100);
-        before = await progress(first, id);
+        before = await jobProgress(first, id);
       }
       first.child.kill('SIGKILL');
       await once(first.child, 'exit');
@@ -51,12 +45,12 @@ describe('a prediction job across a SIGKILL', () => {
       assert.ok(before.done < 300, `${before.done} lines were done before the kill; the test needs the job unfinished`);
 
       second = await startCli(args);
-      let after = await progress(second, id);
+      let after = await jobProgress(second, id);
       const until = Date.now() + 240_000;
       while (after.state !== 'SUCCEEDED') {
         assert.ok(Date.now() < until, `the job did not finish after the restart (${after.done}/400)`);
         await sleep(200);
-        after = await progress(second, id);
+        after = await jobProgress(second, id);
       }
 
       const res = await graphql(second.url, { query: JOB, variables: { id, offset: 0 } });

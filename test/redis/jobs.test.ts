@@ -10,20 +10,14 @@ import { describe, it } from 'node:test';
 import { createClient } from '@redis/client';
 import { startCli, type CliServer } from '../helpers/cli.ts';
 import { graphql } from '../helpers/client.ts';
+import { jobProgress, SUBMIT_OCR_JOB } from '../helpers/jobs.ts';
 import { metricTotal } from '../helpers/metrics.ts';
 import { ocrLineTexts, renderOcrLines } from '../helpers/ocr-lines.ts';
 
 const REDIS_URL = process.env.REDIS_JOBS_URL ?? 'redis://127.0.0.1:6379/11';
-const SUBMIT = 'mutation ($inputs: [PredictionInput!]!) { submitPredictionJob(model: "ocr", inputs: $inputs) { id state total } }';
 const JOB = 'query ($id: ID!) { predictionJob(id: $id) { state total done failed results(limit: 1000) { index error { code message } prediction { ... on TextRecognition { text } } } } }';
-const PROGRESS = 'query ($id: ID!) { predictionJob(id: $id) { state done } }';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function progress(server: CliServer, id: string): Promise<{ state: string; done: number }> {
-  const res = await graphql(server.url, { query: PROGRESS, variables: { id } });
-  assert.equal(res.errors, undefined, JSON.stringify(res.errors));
-  return res.data.predictionJob;
-}
 
 async function flushJobsDb(): Promise<void> {
   const client = createClient({ url: REDIS_URL });
@@ -42,7 +36,7 @@ describe('prediction jobs on Redis (BullMQ)', () => {
     let b: CliServer | undefined;
     try {
       [a, b] = await Promise.all([startCli(args), startCli(args)]);
-      const submitted = await graphql(a.url, { query: SUBMIT, variables: { inputs: images.map((image) => ({ image })) } });
+      const submitted = await graphql(a.url, { query: SUBMIT_OCR_JOB, variables: { inputs: images.map((image) => ({ image })) } });
       assert.equal(submitted.errors, undefined, JSON.stringify(submitted.errors));
       const id = submitted.data.submitPredictionJob.id as string;
 
@@ -54,7 +48,7 @@ describe('prediction jobs on Redis (BullMQ)', () => {
         assert.ok(Date.now() < until, `the instances did not share the job (stored by a: ${byA}, by b: ${byB})`);
         await sleep(100);
       }
-      const before = await progress(b, id);
+      const before = await jobProgress(b, id);
       assert.ok(before.done < 120, `${before.done} lines done before the kill; the test needs the job unfinished`);
       a.child.kill('SIGKILL');
       await once(a.child, 'exit');
@@ -64,7 +58,7 @@ describe('prediction jobs on Redis (BullMQ)', () => {
       while (after.state !== 'SUCCEEDED') {
         assert.ok(Date.now() < until + 120_000, `the job did not finish on the surviving instance (${after.done}/160)`);
         await sleep(250);
-        after = await progress(b, id);
+        after = await jobProgress(b, id);
       }
       const job = (await graphql(b.url, { query: JOB, variables: { id } })).data.predictionJob;
       assert.equal(job.done, 160);
