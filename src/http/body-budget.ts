@@ -13,6 +13,7 @@
  * answers and counts them.
  */
 import { Transform, type TransformCallback } from 'node:stream';
+import type { ServerResponse } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 /** Retry-After for a refused body: bodies in flight end within seconds (or REQUEST_TIMEOUT_MS). */
@@ -47,10 +48,10 @@ export class BodyBudget {
 }
 
 /** What one request holds of the budget; returned once, when its response closes. */
-class Reservation {
+export class Reservation {
   bytes = 0;
-  constructor(readonly budget: BodyBudget, reply: FastifyReply) {
-    reply.raw.once('close', () => {
+  constructor(readonly budget: BodyBudget, response: ServerResponse) {
+    response.once('close', () => {
       budget.give(this.bytes);
       this.bytes = 0;
     });
@@ -88,11 +89,11 @@ export function limitBodiesInFlight(scope: FastifyInstance, budget: BodyBudget, 
     if (!encoded && length !== undefined) {
       // No body, or one Fastify refuses unread (413) as larger than MAX_BODY_BYTES: nothing to hold.
       if (!(length > 0) || length > maxBodyBytes) return done(null, payload);
-      if (!new Reservation(budget, reply).take(length)) return done(new BodiesInFlightError(budget.limit));
+      if (!new Reservation(budget, reply.raw).take(length)) return done(new BodiesInFlightError(budget.limit));
       return done(null, payload);
     }
     if (!encoded && headers['transfer-encoding'] === undefined) return done(null, payload);
-    const counted = new CountingStream(new Reservation(budget, reply));
+    const counted = new CountingStream(new Reservation(budget, reply.raw));
     // Fastify reads the bytes received before inflation (which @fastify/compress counts on its
     // stream) off the stream it reads, to check the length against content-length.
     Object.defineProperty(counted, 'receivedEncodedLength', { get: () => (payload as typeof payload & { receivedEncodedLength?: number }).receivedEncodedLength });

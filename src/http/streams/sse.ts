@@ -24,7 +24,7 @@ import type { Logger } from 'pino';
 import type { RequestContext } from '../../graphql/context.ts';
 import { graphQLError } from '../../graphql/errors.ts';
 import { TIMINGS_HEADER } from '../../graphql/plugins/timings.ts';
-import { BODY_BUDGET_RETRY_AFTER_SECONDS, BodiesInFlightError, type BodyBudget } from '../body-budget.ts';
+import { BODY_BUDGET_RETRY_AFTER_SECONDS, BodiesInFlightError, Reservation, type BodyBudget } from '../body-budget.ts';
 import { jsonShapeProblem, type JsonBodyLimits } from '../json-body.ts';
 import { wantsTimings, type StreamOperations } from './operations.ts';
 import { subscribeOnce } from './subscribe.ts';
@@ -200,16 +200,8 @@ export function serveGraphQLSse(operations: StreamOperations, maxBodyBytes: numb
  * read, a chunked body as it is read, and all of it is given back when the response closes.
  */
 async function readBody(req: IncomingMessage, res: ServerResponse, limit: number, budget: BodyBudget): Promise<Buffer | 'too large' | 'over budget'> {
-  let held = 0;
-  res.once('close', () => {
-    budget.give(held);
-    held = 0;
-  });
-  const take = (bytes: number) => {
-    if (!budget.tryTake(bytes)) return false;
-    held += bytes;
-    return true;
-  };
+  const reservation = new Reservation(budget, res);
+  const take = (bytes: number) => reservation.take(bytes);
   const declared = Number(req.headers['content-length']);
   const counted = Number.isFinite(declared);
   if (counted && declared > limit) return 'too large';
